@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * roller-sim: a virtual roller served on a local SOCK_SEQPACKET socket
+ * (PROTOCOL.md §10), one host at a time.  Usage: doc/roller-sim.md.
+ */
+#include <errno.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+
+#include "scenario.h"
+#include "virtual-roller.h"
+
+struct sim {
+	GMainLoop *loop;
+	struct virtual_roller *vr;
+	int listen_fd;
+	gboolean was_attached;
+	char *last_status;
+	int exit_status;
+};
+
+static const char *state_name(guint8 state)
+{
+	switch (state) {
+	case DP_STATE_IDLE:
+		return "idle";
+	case DP_STATE_SESSION:
+		return "session";
+	case DP_STATE_OFFLINE_SESSION:
+		return "offline session";
+	}
+	return "?";
+}
+
+static gboolean on_status(gpointer data)
+{
+	struct sim *sim = data;
+	const struct dp_fw *fw = virtual_roller_firmware(sim->vr);
+	gboolean attached = virtual_roller_is_attached(sim->vr);
+	g_autofree char *line = NULL;
+	struct dp_status st;
+	const char *zone;
+
+	if (attached != sim->was_attached) {
+		g_print("%s\n", attached ? "host connected" : "host left");
+		sim->was_attached = attached;
+	}
+	dp_fw_status(fw, &st);
+	zone = scenario_zone_name(st.zone);
+	line = g_strdup_printf("%s, %s, zone %s, session %u, log %u passes (next seq %u), "
+			       "battery %u %%%s",
+			       attached ? "host" : "no host", state_name(st.state),
+			       zone ? zone : "?", st.session, st.log_count,
+			       st.log_next_seq, st.battery_pct,
+			       (st.flags & DP_STATUS_PAIRING) ? ", pairing" : "");
+	if (g_strcmp0(line, sim->last_status) != 0) {
+		g_print("[%8.1f s] %s\n", virtual_roller_time(sim->vr) / 1000.0, line);
+		g_free(sim->last_status);
+		sim->last_status = g_steal_pointer(&line);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_accept(int fd, GIOCondition cond, gpointer data)
+{
+	struct sim *sim = data;
+	g_autoptr(GError) error = NULL;
+	int conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	if (conn < 0) {
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			g_printerr("roller-sim: accept: %s\n", g_strerror(errno));
+		return G_SOURCE_CONTINUE;
+	}
+	if (virtual_roller_is_attached(sim->vr)) {
+		/* One host at a time, as a roller keeps one BLE connection. */
+		g_print("refused a second host: one host at a time\n");
+		close(conn);
+		return G_SOURCE_CONTINUE;
+	}
+	if (!virtual_roller_attach(sim->vr, conn, &error))
+		g_printerr("roller-sim: could not take the host: %s\n", error->message);
+	on_status(sim);
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_signal(gpointer data)
+{
+	struct sim *sim = data;
+
+	g_main_loop_quit(sim->loop);
+	return G_SOURCE_CONTINUE;
+}
+
+/* Binds and listens on path, replacing a stale socket but never another
+ * live roller-sim. */
+static int listen_on(const char *path, GError **error)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	g_autofree char *dir = g_path_get_dirname(path);
+	int fd;
+
+	if (strlen(path) >= sizeof(addr.sun_path)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+			    "the socket path is too long (at most %zu bytes): %s",
+			    sizeof(addr.sun_path) - 1, path);
+		return -1;
+	}
+	strcpy(addr.sun_path, path);
+	if (g_mkdir_with_parents(dir, 0700) < 0) {
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
+			    "cannot create %s: %s", dir, g_strerror(errno));
+		return -1;
+	}
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
+			    "cannot create a socket: %s", g_strerror(errno));
+		return -1;
+	}
+	if (g_file_test(path, G_FILE_TEST_EXISTS)) {
+		int probe = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+		gboolean live = probe >= 0 &&
+			connect(probe, (struct sockaddr *)&addr, sizeof(addr)) == 0;
+
+		if (probe >= 0)
+			close(probe);
+		if (live) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE,
+				    "another roller-sim is already listening on %s", path);
+			close(fd);
+			return -1;
+		}
+		g_unlink(path);
+	}
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 4) < 0) {
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
+			    "cannot listen on %s: %s", path, g_strerror(errno));
+		close(fd);
+		return -1;
+	}
+	chmod(path, 0600);
+	return fd;
+}
+
+static gboolean in_range(gint64 v, gint64 min, gint64 max, const char *name, GError **error)
+{
+	if (v >= min && v <= max)
+		return TRUE;
+	g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+		    "%s must be between %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT,
+		    name, min, max);
+	return FALSE;
+}
+
+int main(int argc, char **argv)
+{
+	struct virtual_roller_options opts;
+	struct sim sim = { .listen_fd = -1 };
+	g_autoptr(GOptionContext) ctx = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *socket_path = NULL, *scenario_path = NULL, *serial = NULL;
+	gint needle = 500, uses = 0, battery = 80, prefill = 0;
+	gint64 seed = 1;
+	double speed = 1.0;
+	gboolean pairing = FALSE, no_autopilot = FALSE, verbose = FALSE;
+	GOptionEntry entries[] = {
+		{ "socket", 0, 0, G_OPTION_ARG_FILENAME, &socket_path,
+		  "Listen on this socket (default $XDG_RUNTIME_DIR/dermaroll/roller-sim.sock)",
+		  "PATH" },
+		{ "needle-um", 0, 0, G_OPTION_ARG_INT, &needle,
+		  "Needle length of the fitted head in micrometres, 100..3000 (500)", "UM" },
+		{ "head-uses", 0, 0, G_OPTION_ARG_INT, &uses,
+		  "Sessions the fitted head has already seen, 0..65535 (0)", "N" },
+		{ "battery", 0, 0, G_OPTION_ARG_INT, &battery,
+		  "Battery level in percent, 0..100 (80)", "PCT" },
+		{ "prefill", 0, 0, G_OPTION_ARG_INT, &prefill,
+		  "Passes rolled with no host before start, waiting in the offline log, "
+		  "0.." G_STRINGIFY(DP_LOG_CAPACITY) " (0)", "N" },
+		{ "pairing", 0, 0, G_OPTION_ARG_NONE, &pairing,
+		  "Start in pairing mode, as after a long press (60 s)", NULL },
+		{ "scenario", 0, 0, G_OPTION_ARG_FILENAME, &scenario_path,
+		  "Roll the strokes of this scenario file instead of the autopilot", "FILE" },
+		{ "no-autopilot", 0, 0, G_OPTION_ARG_NONE, &no_autopilot,
+		  "With no scenario, do not roll when a host starts a session", NULL },
+		{ "seed", 0, 0, G_OPTION_ARG_INT64, &seed,
+		  "Seed of the sensor noise and the autopilot's routine (1)", "N" },
+		{ "speed", 0, 0, G_OPTION_ARG_DOUBLE, &speed,
+		  "Time runs this many times faster than real time, 0.01..1000 (1)", "X" },
+		{ "serial", 0, 0, G_OPTION_ARG_STRING, &serial,
+		  "Serial number, 1..16 printable ASCII characters (DR-SIM-0001)", "SERIAL" },
+		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
+		  "Log every link event and firmware trace", NULL },
+		G_OPTION_ENTRY_NULL,
+	};
+
+	setlocale(LC_ALL, "");
+	ctx = g_option_context_new("- a virtual derma-roller on a local socket");
+	g_option_context_set_summary(ctx,
+		"Runs the roller's firmware and a model of a hand rolling it, and serves it\n"
+		"to one dermaroll host at a time.  With no scenario, the autopilot rolls each\n"
+		"zone's routine when the host starts a session on it.");
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	if (!g_option_context_parse(ctx, &argc, &argv, &error) ||
+	    !in_range(needle, 100, 3000, "--needle-um", &error) ||
+	    !in_range(uses, 0, G_MAXUINT16, "--head-uses", &error) ||
+	    !in_range(battery, 0, 100, "--battery", &error) ||
+	    !in_range(prefill, 0, DP_LOG_CAPACITY, "--prefill", &error) ||
+	    !in_range(seed, 0, G_MAXINT64, "--seed", &error)) {
+		g_printerr("roller-sim: %s\n", error->message);
+		return 2;
+	}
+	if (!(speed >= 0.01 && speed <= 1000.0)) {
+		g_printerr("roller-sim: --speed must be between 0.01 and 1000\n");
+		return 2;
+	}
+	if (argc > 1) {
+		g_printerr("roller-sim: unexpected argument '%s'\n",
+			   argv[1]);
+		return 2;
+	}
+	if (verbose)
+		g_log_set_debug_enabled(TRUE);
+
+	virtual_roller_options_default(&opts);
+	opts.needle_um = (uint16_t)needle;
+	opts.head_uses = (uint16_t)uses;
+	opts.battery_pct = (uint8_t)battery;
+	opts.prefill = (guint)prefill;
+	opts.pairing = pairing;
+	opts.seed = (guint64)seed;
+	opts.speed = speed;
+	opts.scenario = scenario_path;
+	opts.autopilot = !no_autopilot;
+	if (serial)
+		opts.serial = serial;
+	if (serial && (!*serial || strlen(serial) > DP_STR_MAX)) {
+		g_printerr("roller-sim: --serial must be 1 to %d characters\n", DP_STR_MAX);
+		return 2;
+	}
+
+	sim.vr = virtual_roller_new(&opts, &error);
+	if (!sim.vr) {
+		g_printerr("roller-sim: %s\n", error->message);
+		return 2;
+	}
+	if (!socket_path)
+		socket_path = g_build_filename(g_get_user_runtime_dir(), "dermaroll",
+					       "roller-sim.sock", NULL);
+	sim.listen_fd = listen_on(socket_path, &error);
+	if (sim.listen_fd < 0) {
+		g_printerr("roller-sim: %s\n", error->message);
+		virtual_roller_unref(sim.vr);
+		return 1;
+	}
+
+	g_print("roller-sim %s: listening on %s (speed %gx, seed %" G_GINT64_FORMAT ", %s)\n",
+		opts.serial, socket_path, speed, seed,
+		scenario_path ? scenario_path : opts.autopilot ? "autopilot" : "no autopilot");
+
+	sim.loop = g_main_loop_new(NULL, FALSE);
+	g_unix_fd_add(sim.listen_fd, G_IO_IN, on_accept, &sim);
+	g_unix_signal_add(SIGINT, on_signal, &sim);
+	g_unix_signal_add(SIGTERM, on_signal, &sim);
+	g_timeout_add(250, on_status, &sim);
+	on_status(&sim);
+	g_main_loop_run(sim.loop);
+
+	g_print("roller-sim: stopping\n");
+	close(sim.listen_fd);
+	g_unlink(socket_path);
+	virtual_roller_unref(sim.vr);
+	g_main_loop_unref(sim.loop);
+	g_free(sim.last_status);
+	return sim.exit_status;
+}
