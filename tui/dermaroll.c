@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * dermaroll: the program.  With no command it opens the live screen, with a
+ * virtual roller in this process (--simulate) or one served by roller-sim
+ * (--socket).  `dermaroll COMMAND ...` runs one of the subcommands of
+ * commands.h instead.
+ */
+#include <errno.h>
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+#include <glib.h>
+
+#include "commands.h"
+#include "link.h"
+#include "live-session.h"
+#include "policy.h"
+#include "virtual-roller.h"
+
+static gboolean opt_simulate;
+static char *opt_socket;
+static double opt_speed = 1.0;
+static gboolean opt_version;
+
+static const GOptionEntry entries[] = {
+	{ "simulate", 0, 0, G_OPTION_ARG_NONE, &opt_simulate,
+	  "Use a virtual roller that rolls a demo routine", NULL },
+	{ "socket", 0, 0, G_OPTION_ARG_FILENAME, &opt_socket,
+	  "Connect to a virtual roller served by roller-sim on PATH", "PATH" },
+	{ "speed", 0, 0, G_OPTION_ARG_DOUBLE, &opt_speed,
+	  "With --simulate: how much faster than real time the virtual roller moves", "FACTOR" },
+	{ "version", 0, 0, G_OPTION_ARG_NONE, &opt_version, "Show the version", NULL },
+	G_OPTION_ENTRY_NULL
+};
+
+struct command {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv);
+};
+
+#define DERMAROLL_COMMAND_ENTRY(name, summary) { #name, summary, cmd_##name },
+static const struct command commands[] = {
+	DERMAROLL_COMMANDS(DERMAROLL_COMMAND_ENTRY)
+};
+#undef DERMAROLL_COMMAND_ENTRY
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/* The list of commands under `dermaroll --help`. */
+static char *commands_description(void)
+{
+	GString *text = g_string_new("Commands:\n");
+	int width = 0;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
+		width = MAX(width, (int)strlen(commands[i].name));
+	for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
+		g_string_append_printf(text, "  %-*s  %s\n", width,
+				       commands[i].name, commands[i].summary);
+	g_string_append(text, "\nRun 'dermaroll COMMAND --help' to see a command's options.");
+	return g_string_free(text, FALSE);
+}
+
+static int unknown_command(const char *word)
+{
+	g_autoptr(GString) names = g_string_new(NULL);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
+		g_string_append_printf(names, "%s%s", i ? ", " : "", commands[i].name);
+	fprintf(stderr, "dermaroll: '%s' is not a command; the commands are %s.\n"
+		"Run 'dermaroll --help' to see the options.\n", word, names->str);
+	return 2;
+}
+
+/* Starts a virtual roller in this process, joined to the link by a socketpair. */
+static struct link *simulate(struct virtual_roller **roller, GError **error)
+{
+	struct virtual_roller_options opts;
+	int fds[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0) {
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
+			    "Could not start the virtual roller: %s", g_strerror(errno));
+		return NULL;
+	}
+	virtual_roller_options_default(&opts);
+	opts.autopilot = TRUE;
+	opts.speed = opt_speed;
+	*roller = virtual_roller_new(&opts, error);
+	if (!*roller || !virtual_roller_attach(*roller, fds[0], error)) {
+		close(fds[1]);
+		if (!*roller)
+			close(fds[0]);
+		return NULL;
+	}
+	return link_socket_new(fds[1], error);
+}
+
+static void bands_from_policy(const struct policy *policy, struct live_bands *bands)
+{
+	struct policy_pressure_bands pressure;
+	struct policy_passes passes;
+
+	policy_get_pressure_bands(policy, &pressure);
+	policy_get_passes(policy, DP_ZONE_FOREHEAD, &passes);
+	bands->target_per_direction = passes.target_per_direction;
+	bands->light_below_cn = pressure.too_light_below_cn;
+	bands->target_up_to_cn = pressure.target_max_cn;
+	bands->warn_above_cn = pressure.warn_above_cn;
+}
+
+static int run_live(int argc, char **argv)
+{
+	g_autoptr(GOptionContext) context = g_option_context_new("[COMMAND]");
+	g_autofree char *description = commands_description();
+	g_autoptr(GError) error = NULL;
+	struct virtual_roller *roller = NULL;
+	struct policy *policy;
+	struct live_bands bands;
+	struct link *link;
+	int status;
+
+	g_option_context_set_summary(context,
+		"Guides you through a micro-needling routine with a sensing roller.");
+	g_option_context_set_description(context, description);
+	g_option_context_add_main_entries(context, entries, NULL);
+	if (!g_option_context_parse(context, &argc, &argv, &error)) {
+		fprintf(stderr, "dermaroll: %s\nRun 'dermaroll --help' to see the options.\n",
+			error->message);
+		return 2;
+	}
+	if (opt_version) {
+		printf("dermaroll %s\n", DERMAROLL_VERSION);
+		return 0;
+	}
+	if (argc > 1) {
+		if (find_command(argv[1]))
+			fprintf(stderr, "dermaroll: the command '%s' must come first, before any option.\n"
+				"Run 'dermaroll --help' to see the options.\n", argv[1]);
+		else
+			fprintf(stderr, "dermaroll: unexpected argument '%s'.\n"
+				"Run 'dermaroll --help' to see the options.\n", argv[1]);
+		return 2;
+	}
+	if (!(opt_speed >= 0.1 && opt_speed <= 100)) {
+		fprintf(stderr, "dermaroll: --speed must be between 0.1 and 100.\n");
+		return 2;
+	}
+	if (!opt_simulate && !opt_socket) {
+		fprintf(stderr, "dermaroll: this version cannot reach a roller over Bluetooth yet.\n"
+			"Run 'dermaroll --simulate' to try it with the virtual roller.\n");
+		return 2;
+	}
+
+	policy = policy_load_default(&error);
+	if (!policy) {
+		fprintf(stderr, "dermaroll: %s\n", error->message);
+		return 1;
+	}
+	bands_from_policy(policy, &bands);
+	policy_free(policy);
+
+	link = opt_simulate ? simulate(&roller, &error) : link_socket_connect(opt_socket, &error);
+	if (!link) {
+		fprintf(stderr, "dermaroll: %s\n", error->message);
+		if (roller)
+			virtual_roller_unref(roller);
+		return 1;
+	}
+	status = live_session_run(link, &bands);
+	link_close(link);
+	link_unref(link);
+	if (roller)
+		virtual_roller_unref(roller);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	const struct command *command;
+	g_autofree char *prgname = NULL;
+
+	/* The locale's charset, so that GOption turns arguments such as
+	 * "décolletage" into UTF-8 (the live screen sets it too). */
+	setlocale(LC_ALL, "");
+
+	/* A command is the first argument; anything else is the live screen's. */
+	if (argc > 1 && argv[1][0] != '-') {
+		command = find_command(argv[1]);
+		if (!command)
+			return unknown_command(argv[1]);
+		/* "Usage: dermaroll NAME" in --help. */
+		prgname = g_strdup_printf("dermaroll %s", command->name);
+		g_set_prgname(prgname);
+		return command->run(argc - 1, argv + 1);
+	}
+	return run_live(argc, argv);
+}
