@@ -8,18 +8,12 @@
 
 #include <string.h>
 
+#include "anchor.h"
 #include "engine.h"
 
 #define EPOCH_MS (DP_EPOCH_UNIX_S * 1000)
 
 G_DEFINE_QUARK(dermaroll-engine-error-quark, engine_error)
-
-/* Command callbacks may outlive the engine (the link fails them when it
- * goes down); they reach it through this anchor, cut by engine_free(). */
-struct anchor {
-	gatomicrefcount ref;
-	struct engine *e;
-};
 
 struct pending_override {
 	uint8_t zone;
@@ -115,20 +109,6 @@ const char *engine_state_name(enum engine_state state)
 	};
 
 	return (unsigned int)state < G_N_ELEMENTS(names) ? names[state] : NULL;
-}
-
-static struct anchor *anchor_ref(struct anchor *a)
-{
-	g_atomic_ref_count_inc(&a->ref);
-	return a;
-}
-
-static void anchor_unref(gpointer data)
-{
-	struct anchor *a = data;
-
-	if (g_atomic_ref_count_dec(&a->ref))
-		g_free(a);
 }
 
 static void pending_override_free(gpointer data)
@@ -321,7 +301,7 @@ static void session_started(struct link *link, const struct dp_response *rsp,
 static void stopped_then_start(struct link *link, const struct dp_response *rsp,
 			       const GError *error, void *user_data)
 {
-	struct engine *e = ((struct anchor *)user_data)->e;
+	struct engine *e = ((struct anchor *)user_data)->target;
 
 	if (!e)
 		return;
@@ -355,7 +335,7 @@ static void start_roller_session(struct engine *e)
 static void session_started(struct link *link, const struct dp_response *rsp,
 			    const GError *error, void *user_data)
 {
-	struct engine *e = ((struct anchor *)user_data)->e;
+	struct engine *e = ((struct anchor *)user_data)->target;
 	struct dp_command stop = { .opcode = DP_OP_STOP_SESSION };
 	g_autoptr(GError) err = NULL;
 	g_autofree char *msg = NULL;
@@ -410,7 +390,7 @@ static void session_started(struct link *link, const struct dp_response *rsp,
 static void zone_set(struct link *link, const struct dp_response *rsp,
 		     const GError *error, void *user_data)
 {
-	struct engine *e = ((struct anchor *)user_data)->e;
+	struct engine *e = ((struct anchor *)user_data)->target;
 
 	if (!e || error)
 		return;
@@ -523,7 +503,7 @@ static void begin_routine(struct engine *e)
 static void session_stopped(struct link *link, const struct dp_response *rsp,
 			    const GError *error, void *user_data)
 {
-	struct engine *e = ((struct anchor *)user_data)->e;
+	struct engine *e = ((struct anchor *)user_data)->target;
 
 	if (!e)
 		return;
@@ -782,9 +762,7 @@ struct engine *engine_new(const struct policy *policy, struct store *store,
 	e->clock = clock ? clock : engine_clock_system();
 	e->handler = handler;
 	e->user_data = user_data;
-	e->anchor = g_new0(struct anchor, 1);
-	g_atomic_ref_count_init(&e->anchor->ref);
-	e->anchor->e = e;
+	e->anchor = anchor_new(e);
 	e->sync = sync_new(store, e->clock, &sync_ops, e);
 	e->overrides = g_ptr_array_new_with_free_func(pending_override_free);
 	e->device_sessions = g_array_new(FALSE, FALSE, sizeof(uint16_t));
@@ -802,8 +780,7 @@ void engine_free(struct engine *e)
 	 * (its last passes are still committed). */
 	e->handler = NULL;
 	engine_set_link(e, NULL);
-	e->anchor->e = NULL;
-	anchor_unref(e->anchor);
+	anchor_cut(e->anchor);
 	sync_free(e->sync);
 	g_ptr_array_unref(e->overrides);
 	g_array_unref(e->device_sessions);

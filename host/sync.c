@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "anchor.h"
 #include "sync.h"
 #include "zones.h"
 
@@ -16,13 +17,6 @@
 #define BATCH_MAX 512
 
 #define EPOCH_MS (DP_EPOCH_UNIX_S * 1000)
-
-/* Commands outlive neither the link nor us: their user_data is this
- * anchor, which sync_free() cuts. */
-struct anchor {
-	gatomicrefcount ref;
-	struct sync *sync;
-};
 
 struct sync {
 	struct store *store;
@@ -52,20 +46,6 @@ struct sync {
 	struct sync_stats stats;
 };
 
-static struct anchor *anchor_ref(struct anchor *a)
-{
-	g_atomic_ref_count_inc(&a->ref);
-	return a;
-}
-
-static void anchor_unref(gpointer data)
-{
-	struct anchor *a = data;
-
-	if (g_atomic_ref_count_dec(&a->ref))
-		g_free(a);
-}
-
 struct sync *sync_new(struct store *store, const struct engine_clock *clock,
 		      const struct sync_ops *ops, void *user_data)
 {
@@ -75,9 +55,7 @@ struct sync *sync_new(struct store *store, const struct engine_clock *clock,
 	sync->clock = clock;
 	sync->ops = ops;
 	sync->user_data = user_data;
-	sync->anchor = g_new0(struct anchor, 1);
-	g_atomic_ref_count_init(&sync->anchor->ref);
-	sync->anchor->sync = sync;
+	sync->anchor = anchor_new(sync);
 	sync->ahead = g_hash_table_new(NULL, NULL);
 	sync->pending = g_array_new(FALSE, TRUE, sizeof(struct store_pass));
 	return sync;
@@ -88,8 +66,7 @@ void sync_free(struct sync *sync)
 	if (!sync)
 		return;
 	g_clear_handle_id(&sync->flush_source, g_source_remove);
-	sync->anchor->sync = NULL;
-	anchor_unref(sync->anchor);
+	anchor_cut(sync->anchor);
 	if (sync->link)
 		link_unref(sync->link);
 	g_hash_table_unref(sync->ahead);
@@ -268,7 +245,7 @@ static void prune_ahead(struct sync *sync)
 static void ack_done(struct link *link, const struct dp_response *rsp,
 		     const GError *error, void *user_data)
 {
-	struct sync *sync = ((struct anchor *)user_data)->sync;
+	struct sync *sync = ((struct anchor *)user_data)->target;
 
 	if (!sync)
 		return;
@@ -321,7 +298,7 @@ static void finish_sync(struct sync *sync, const GError *error)
 static void sync_answered(struct link *link, const struct dp_response *rsp,
 			  const GError *error, void *user_data)
 {
-	struct sync *sync = ((struct anchor *)user_data)->sync;
+	struct sync *sync = ((struct anchor *)user_data)->target;
 	g_autoptr(GError) err = NULL;
 
 	if (!sync || error)
@@ -541,7 +518,7 @@ void sync_disconnected(struct sync *sync)
 static void time_set(struct link *link, const struct dp_response *rsp,
 		     const GError *error, void *user_data)
 {
-	struct sync *sync = ((struct anchor *)user_data)->sync;
+	struct sync *sync = ((struct anchor *)user_data)->target;
 
 	if (sync && !error && rsp->result != DP_RES_OK)
 		g_warning("sync: the roller refused to set its clock (result %u)", rsp->result);
