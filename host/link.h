@@ -10,6 +10,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <gio/gio.h>
 #include <glib.h>
 
 #include "dp/codec.h"
@@ -100,3 +101,11 @@ const struct link_counters *link_counters(const struct link *link);
 struct link *link_socket_new(int fd, GError **error);
 /* Connects to a roller-sim listening on path. */
 struct link *link_socket_connect(const char *path, GError **error);
+
+/* The BlueZ backend (host/bluez.h, doc/bluez-backend.md).  Connects the
+ * bonded roller with this address ("AA:BB:CC:DD:EE:FF") through adapter
+ * ("hci0", or NULL for the first one) on bus, the system bus in real use.
+ * Returns NULL with error set only for a malformed address; every other
+ * outcome comes later through connected() or disconnected(). */
+struct link *link_bluez_connect(GDBusConnection *bus, const char *adapter,
+				const char *address, GError **error);
