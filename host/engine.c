@@ -444,8 +444,10 @@ static void query_zone(struct engine *e, int zone, const char *override_reason,
 
 	/* The interval counts from the end of the last pass on the zone:
 	 * the stricter of the store's two answers (SAFETY.md). */
-	if (!store_zone_last_treated(e->store, (uint8_t)zone, e->started_ms, &last,
-				     &error) ||
+	/* Every pass stored on the zone counts, however its time compares with
+	 * ours: a roller whose clock runs ahead must not hide a session.  The
+	 * zone is queried before this routine rolls on it. */
+	if (!store_zone_last_treated(e->store, (uint8_t)zone, 0, &last, &error) ||
 	    !store_time_seen_bump(e->store, now_ms(e), &latest, &error) ||
 	    !store_head_current(e->store, sync_roller_id(e->sync), &head, &error)) {
 		/* Without the history the interval cannot be checked: refuse. */

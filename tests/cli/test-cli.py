@@ -721,10 +721,15 @@ def test_session(sb):
 def test_session_interval_lock_and_override(sb):
     path = routine(sb)
     session(sb, path)
+    # At once, both zones are locked too, although the virtual roller's
+    # clock ran ahead of ours (speed 100): its passes still count.
+    out = lines(session(sb, path).stdout)
+    check(out[2].startswith("  Forehead    skipped "), "\n".join(out))
+    check(out[3].startswith("  Left cheek  skipped "), "\n".join(out))
     # An hour later both zones are locked: skipped, warned, nothing rolled.
     p = session(sb, path, now="2026-12-12T12:00:00Z")
     match_lines(p.stdout, [
-        esc("Routine of Sat 12 Dec 2026 13:00 with the virtual roller DR-SIM-0002, head HEAD-SIM-01 (0.5 mm)"),
+        esc("Routine of Sat 12 Dec 2026 13:00 with the virtual roller DR-SIM-0003, head HEAD-SIM-01 (0.5 mm)"),
         esc("  Zone        Status   Horizontal  Vertical  Diagonal  Mean  Peak  Over warn"),
         esc("  Forehead    skipped           0         0         0     -     -          -"),
         esc("  Left cheek  skipped           0         0         0     -     -          -"),
