@@ -10,11 +10,8 @@
  *
  * The routine file is read by routine.c (doc/dermaroll.1, ROUTINE FILE).
  */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <gio/gio.h>
 #include <glib.h>
@@ -23,6 +20,7 @@
 #include "commands.h"
 #include "engine.h"
 #include "routine.h"
+#include "sim.h"
 #include "virtual-roller.h"
 
 #define NAME "session"
@@ -295,64 +293,18 @@ static void print_summary_head(struct run *run, const struct dp_info *info,
 
 /* ---- The command ---- */
 
-/*
- * Each run rolls a new virtual roller: a fresh device whose offline log
- * starts at record 1.  Under a serial the history knows, its records would
- * be taken for ones already stored (PROTOCOL.md: the host de-duplicates by
- * roller serial and sequence), so it gets the first DR-SIM-NNNN the
- * history has not seen.
- */
-static char *new_serial(struct store *store, GError **error)
-{
-	g_autoptr(GPtrArray) rollers = store_rollers(store, true, error);
-
-	if (!rollers)
-		return NULL;
-	for (unsigned int n = 1; n <= 9999; n++) {
-		char *serial = g_strdup_printf("DR-SIM-%04u", n);
-		bool taken = false;
-
-		for (guint i = 0; i < rollers->len && !taken; i++)
-			taken = strcmp(((struct store_roller *)rollers->pdata[i])->serial,
-				       serial) == 0;
-		if (!taken)
-			return serial;
-		g_free(serial);
-	}
-	g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS,
-		    "The history already holds 9999 virtual rollers; use another --database.");
-	return NULL;
-}
-
-static struct link *start_roller(const struct routine *r, double speed,
-				 const char *serial, struct virtual_roller **roller,
+static struct link *start_roller(struct store *store, const struct routine *r,
+				 double speed, struct virtual_roller **roller,
 				 GError **error)
 {
 	struct virtual_roller_options opts;
-	int fds[2];
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0) {
-		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
-			    "Could not start the virtual roller: %s.", g_strerror(errno));
-		return NULL;
-	}
 	virtual_roller_options_default(&opts);
 	opts.autopilot = TRUE;
 	opts.speed = speed;
 	opts.needle_um = (uint16_t)r->needle_um;
 	opts.head_uses = (uint16_t)r->head_uses;
-	opts.serial = serial;
-	*roller = virtual_roller_new(&opts, error);
-	if (!*roller) {
-		close(fds[0]);
-		close(fds[1]);
-		return NULL;
-	}
-	if (!virtual_roller_attach(*roller, fds[0], error)) {
-		close(fds[1]);
-		return NULL;
-	}
-	return link_socket_new(fds[1], error);
+	return sim_start(store, &opts, roller, error);
 }
 
 static int run_session(struct run *run, struct policy *policy, struct plan *plan,
@@ -366,7 +318,6 @@ static int run_session(struct run *run, struct policy *policy, struct plan *plan
 		.zones = r->zones, .plan = plan, .tz = run->tz, .auto_advance = true,
 	};
 	g_autoptr(GError) error = NULL;
-	g_autofree char *serial = NULL;
 	struct virtual_roller *roller = NULL;
 	struct link *link;
 	bool pinned = g_getenv(CMD_TEST_NOW_ENV) != NULL;
@@ -376,8 +327,7 @@ static int run_session(struct run *run, struct policy *policy, struct plan *plan
 	int status = CMD_EXIT_OK;
 
 	run->engine = engine_new(policy, store, used, &handler, run);
-	serial = new_serial(store, &error);
-	link = serial ? start_roller(r, speed, serial, &roller, &error) : NULL;
+	link = start_roller(store, r, speed, &roller, &error);
 	if (!link) {
 		status = cmd_fail_error(NAME, error);
 		goto out;
@@ -524,7 +474,8 @@ int cmd_session(int argc, char **argv)
 	/* Recording the time seen is the session's first write: a history
 	 * another dermaroll is writing fails here, before the roller rolls. */
 	run.base_ms = cmd_now_ms();
-	store = cmd_open_store(database, true, &error);
+	store = database ? cmd_open_store(database, true, &error)
+			 : sim_open_demo_history(&error);
 	if (!store || !store_time_seen_bump(store, run.base_ms, NULL, &error)) {
 		status = cmd_fail_error(NAME, error);
 		goto out;

@@ -1,25 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * dermaroll: the program.  With no command it opens the live screen, with a
- * virtual roller in this process (--simulate) or one served by roller-sim
- * (--socket).  `dermaroll COMMAND ...` runs one of the subcommands of
+ * dermaroll: the program.  With no command it opens the screens (app.c),
+ * with a virtual roller in this process (--simulate) or one served by
+ * roller-sim (--socket).  `dermaroll COMMAND ...` runs one of the subcommands of
  * commands.h instead.
  */
-#include <errno.h>
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <gio/gio.h>
 #include <glib.h>
 
+#include "app.h"
 #include "commands.h"
-#include "link.h"
-#include "live-session.h"
-#include "policy.h"
-#include "virtual-roller.h"
 
 static gboolean opt_simulate;
 static char *opt_socket;
@@ -83,53 +76,12 @@ static int unknown_command(const char *word)
 	return 2;
 }
 
-/* Starts a virtual roller in this process, joined to the link by a socketpair. */
-static struct link *simulate(struct virtual_roller **roller, GError **error)
-{
-	struct virtual_roller_options opts;
-	int fds[2];
-
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0) {
-		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
-			    "Could not start the virtual roller: %s", g_strerror(errno));
-		return NULL;
-	}
-	virtual_roller_options_default(&opts);
-	opts.autopilot = TRUE;
-	opts.speed = opt_speed;
-	*roller = virtual_roller_new(&opts, error);
-	if (!*roller || !virtual_roller_attach(*roller, fds[0], error)) {
-		close(fds[1]);
-		if (!*roller)
-			close(fds[0]);
-		return NULL;
-	}
-	return link_socket_new(fds[1], error);
-}
-
-static void bands_from_policy(const struct policy *policy, struct live_bands *bands)
-{
-	struct policy_pressure_bands pressure;
-	struct policy_passes passes;
-
-	policy_get_pressure_bands(policy, &pressure);
-	policy_get_passes(policy, DP_ZONE_FOREHEAD, &passes);
-	bands->target_per_direction = passes.target_per_direction;
-	bands->light_below_cn = pressure.too_light_below_cn;
-	bands->target_up_to_cn = pressure.target_max_cn;
-	bands->warn_above_cn = pressure.warn_above_cn;
-}
-
-static int run_live(int argc, char **argv)
+static int run_screens(int argc, char **argv)
 {
 	g_autoptr(GOptionContext) context = g_option_context_new("[COMMAND]");
 	g_autofree char *description = commands_description();
 	g_autoptr(GError) error = NULL;
-	struct virtual_roller *roller = NULL;
-	struct policy *policy;
-	struct live_bands bands;
-	struct link *link;
-	int status;
+	struct app_options app = { 0 };
 
 	g_option_context_set_summary(context,
 		"Guides you through a micro-needling routine with a sensing roller.");
@@ -163,27 +115,10 @@ static int run_live(int argc, char **argv)
 		return 2;
 	}
 
-	policy = policy_load_default(&error);
-	if (!policy) {
-		fprintf(stderr, "dermaroll: %s\n", error->message);
-		return 1;
-	}
-	bands_from_policy(policy, &bands);
-	policy_free(policy);
-
-	link = opt_simulate ? simulate(&roller, &error) : link_socket_connect(opt_socket, &error);
-	if (!link) {
-		fprintf(stderr, "dermaroll: %s\n", error->message);
-		if (roller)
-			virtual_roller_unref(roller);
-		return 1;
-	}
-	status = live_session_run(link, &bands);
-	link_close(link);
-	link_unref(link);
-	if (roller)
-		virtual_roller_unref(roller);
-	return status;
+	app.simulate = opt_simulate;
+	app.socket = opt_socket;
+	app.speed = opt_speed;
+	return app_run(&app);
 }
 
 int main(int argc, char **argv)
@@ -192,10 +127,10 @@ int main(int argc, char **argv)
 	g_autofree char *prgname = NULL;
 
 	/* The locale's charset, so that GOption turns arguments such as
-	 * "décolletage" into UTF-8 (the live screen sets it too). */
+	 * "décolletage" into UTF-8, and so that curses draws UTF-8. */
 	setlocale(LC_ALL, "");
 
-	/* A command is the first argument; anything else is the live screen's. */
+	/* A command is the first argument; anything else is the screens'. */
 	if (argc > 1 && argv[1][0] != '-') {
 		command = find_command(argv[1]);
 		if (!command)
@@ -205,5 +140,5 @@ int main(int argc, char **argv)
 		g_set_prgname(prgname);
 		return command->run(argc - 1, argv + 1);
 	}
-	return run_live(argc, argv);
+	return run_screens(argc, argv);
 }

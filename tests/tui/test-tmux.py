@@ -1,0 +1,243 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""The tui suite in tmux: the real `dermaroll --simulate --speed 20`, as a
+person would use it, on a private tmux server.
+
+Usage: test-tmux.py DERMAROLL  (prints TAP; the screens go out as comments)
+
+It answers the checklist with send-keys, waits for the autopilot to move
+the routine on, rolls by hand, follows a resize, reads the screens with
+capture-pane, and at the end checks the demo history with
+`dermaroll history --database`, and that the real history was not made.
+Other runs quit with Ctrl-C and SIGTERM mid-routine (the terminal comes
+back and the routine is stored as stopped early) and crash with SIGSEGV
+(the terminal comes back, and the shell sees the signal).
+"""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+DERMAROLL = os.path.abspath(sys.argv[1])
+# A tmux server of our own per test: a server being killed never meets the
+# next test's.
+SERVER = None
+WAIT_S = 60
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise Failure(what)
+
+
+def tmux(*args, check_rc=True):
+    p = subprocess.run(["tmux", "-L", SERVER, "-f", "/dev/null"] + list(args),
+                       capture_output=True, text=True)
+    if check_rc and p.returncode != 0:
+        raise Failure("tmux %s: %s" % (" ".join(args), p.stderr))
+    return p.stdout
+
+
+def capture():
+    return tmux("capture-pane", "-p", "-t", "t")
+
+
+def wait_for(text, what=None):
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        screen = capture()
+        if text in screen:
+            return screen
+        time.sleep(0.1)
+    raise Failure("%s: no %r on the screen:\n%s" % (what or "waiting", text, capture()))
+
+
+def show(title, screen):
+    print("# ---- %s" % title)
+    for line in screen.rstrip("\n").split("\n"):
+        print("# " + line)
+
+
+class Sandbox:
+    count = 0
+
+    def __init__(self):
+        global SERVER
+        Sandbox.count += 1
+        SERVER = "dermaroll-test-%d-%d" % (os.getpid(), Sandbox.count)
+        self.root = tempfile.mkdtemp(prefix="dermaroll-tmux-")
+        self.data = os.path.join(self.root, "data")
+        self.home = os.path.join(self.root, "home")
+        os.mkdir(self.data)
+        os.mkdir(self.home)
+        self.demo = os.path.join(self.data, "dermaroll", "demo.db")
+
+    def env(self):
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": self.home,
+            "XDG_DATA_HOME": self.data,
+            "XDG_CONFIG_HOME": os.path.join(self.root, "config"),
+            "TZ": "UTC",
+            "LC_ALL": "C.UTF-8",
+        }
+        for k in ("DERMAROLL_DATA_DIR", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+            if k in os.environ:
+                env[k] = os.environ[k]
+        return env
+
+    def start(self, cols=80, rows=24):
+        exports = " ".join("%s=%s" % (k, v) for k, v in self.env().items())
+        # After the program: its status, and whether the terminal is back
+        # in canonical mode (a terminal left raw says -icanon).
+        cmd = ("env %s %s --simulate --speed 20; echo EXIT=$?; "
+               "echo TTY=$(stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon); "
+               "sleep 600" % (exports, DERMAROLL))
+        tmux("new-session", "-d", "-s", "t", "-x", str(cols), "-y", str(rows), cmd)
+
+    def history(self):
+        p = subprocess.run([DERMAROLL, "history", "--database", self.demo],
+                           capture_output=True, text=True, env=self.env())
+        check(p.returncode == 0, "history: %s" % p.stderr)
+        return p.stdout
+
+    def close(self):
+        tmux("kill-server", check_rc=False)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def answer_checklist():
+    wait_for("question 1 of 8", "the checklist")
+    for _ in range(7):
+        tmux("send-keys", "-t", "t", "n")
+    wait_for("question 8 of 8", "the last question")
+    tmux("send-keys", "-t", "t", "y")
+
+
+def test_whole_routine(sb):
+    sb.start()
+    answer_checklist()
+    screen = wait_for("Zone 2 of 7: Left cheek", "the autopilot moves on")
+    check("[v] Forehead" in screen, "the forehead is marked done")
+    check("Passes  target 4 each way, at most 5" in screen, "pass counters")
+    check("Pressure" in screen and "] 8 N" in screen, "the gauge")
+    check("light < 1.0 N  target 1.0-4.0 N  hard > 5.0 N" in screen, "the bands")
+    check("DR-SIM-0001  head 0.5 mm" in screen.split("\n")[0], "the title bar")
+    show("routine, mid-session, 80x24", screen)
+    # By hand: the direction changes on the screen.
+    tmux("send-keys", "-t", "t", "d")
+    wait_for("Hand  vertical", "the hand's direction")
+    # A resize: the screen follows.
+    tmux("resize-window", "-t", "t", "-x", "110", "-y", "30")
+    deadline = time.monotonic() + WAIT_S
+    while len(capture().split("\n")[0].rstrip()) <= 100:
+        check(time.monotonic() < deadline, "the title bar follows the width:\n" + capture())
+        time.sleep(0.1)
+    show("after a resize to 110x30", capture())
+    tmux("resize-window", "-t", "t", "-x", "80", "-y", "24")
+    screen = wait_for("It is stored in the history.", "the aftercare")
+    check("What to do and what to avoid" in screen, "aftercare advice")
+    check("No retinoids, acids or vitamin C for 72 hours." in screen, "aftercare item")
+    for zone in ("Forehead", "Left cheek", "Right cheek", "Nose", "Chin", "Upper lip"):
+        check(any(l.startswith("   %s" % zone) and " done " in l for l in screen.split("\n")),
+              "aftercare lists %s as done" % zone)
+    show("aftercare, 80x24", screen)
+    tmux("send-keys", "-t", "t", "q")
+    restored(wait_for("TTY=", "the program quits"), 0)
+    out = sb.history()
+    check("completed" in out, "a completed session:\n" + out)
+    check("Roller: DR-SIM-0001" in out, "the virtual roller's serial:\n" + out)
+    rows = [l for l in out.split("\n") if l.startswith("  ") and l.rstrip().endswith(" s")
+            and " N " in l]
+    check(len(rows) == 7, "seven zones stored:\n" + out)
+    for l in rows:
+        check(l.split()[-9:-6] == ["4", "4", "4"], "4 passes each way: %r" % l)
+    check(not os.path.exists(os.path.join(sb.data, "dermaroll", "history.db")),
+          "the demo never writes the real history")
+    # A second demo is a new virtual roller, with a serial of its own.
+    tmux("kill-session", "-t", "t")
+    sb.start()
+    answer_checklist()
+    screen = wait_for("Zone 1 of 7: Forehead", "the second demo")
+    check("DR-SIM-0002" in screen.split("\n")[0], "a new serial:\n" + screen)
+    tmux("send-keys", "-t", "t", "C-c")
+    restored(wait_for("TTY=", "Ctrl-C quits"), 0)
+    out = sb.history()
+    check("Roller: DR-SIM-0001" in out and "Roller: DR-SIM-0002" in out, out)
+
+
+def program_pid():
+    shell = tmux("display-message", "-p", "-t", "t", "#{pane_pid}").strip()
+    p = subprocess.run(["ps", "--ppid", shell, "-o", "pid=,comm="],
+                       capture_output=True, text=True)
+    for line in p.stdout.split("\n"):
+        if line.split()[1:] == ["dermaroll"]:
+            return int(line.split()[0])
+    raise Failure("no dermaroll under the pane's shell: %r" % p.stdout)
+
+
+def restored(screen, status):
+    check("EXIT=%d" % status in screen, "exit status %d:\n%s" % (status, screen))
+    check("TTY=icanon" in screen, "the terminal is back in canonical mode:\n" + screen)
+    check("dermaroll - " not in screen, "the screen is given back:\n" + screen)
+
+
+def test_sigterm(sb):
+    sb.start()
+    answer_checklist()
+    wait_for("Zone 1 of 7: Forehead", "the first zone")
+    os.kill(program_pid(), signal.SIGTERM)
+    restored(wait_for("TTY=", "SIGTERM quits"), 0)
+    check("stopped early" in sb.history(), "stored as stopped early")
+
+
+def test_crash_restores_terminal(sb):
+    sb.start()
+    wait_for("question 1 of 8", "the checklist")
+    os.kill(program_pid(), signal.SIGSEGV)
+    restored(wait_for("TTY=", "the crash"), 128 + signal.SIGSEGV)
+
+
+def test_ctrl_c(sb):
+    sb.start()
+    answer_checklist()
+    wait_for("Zone 1 of 7: Forehead", "the first zone")
+    wait_for("[#", "a first pass")
+    tmux("send-keys", "-t", "t", "C-c")
+    restored(wait_for("TTY=", "Ctrl-C quits"), 0)
+    out = sb.history()
+    check("stopped early" in out, "stored as stopped early:\n" + out)
+
+
+def main():
+    if not shutil.which("tmux"):
+        print("1..0 # SKIP tmux is not installed")
+        return 0
+    tests = [test_whole_routine, test_ctrl_c, test_sigterm, test_crash_restores_terminal]
+    print("1..%d" % len(tests))
+    failed = 0
+    for i, t in enumerate(tests, 1):
+        sb = Sandbox()
+        try:
+            t(sb)
+            print("ok %d - %s" % (i, t.__name__))
+        except Exception:
+            failed += 1
+            print("not ok %d - %s" % (i, t.__name__))
+            for line in traceback.format_exc().split("\n"):
+                print("# " + line)
+        finally:
+            sb.close()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

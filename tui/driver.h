@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The driver of the screens (as tig's view_driver): keys become requests,
+ * requests go to the screen on top, and the engine's events update what
+ * the screens show.  It never calls curses: the display layer (display.c)
+ * or a test feeds it keys and asks it to draw through a struct draw.
+ */
+#pragma once
+
+#include <stdbool.h>
+
+#include "draw.h"
+#include "engine.h"
+
+struct virtual_roller;
+struct tui;
+
+struct tui_hooks {
+	/* Something on the screen changed: draw again (soon, not now). */
+	void (*changed)(void *user_data);
+	/* The user asked to quit (and confirmed when a routine runs). */
+	void (*quit)(void *user_data);
+	void *user_data;
+};
+
+struct tui_options {
+	const struct policy *policy;
+	struct store *store;
+	const struct engine_clock *clock;    /* the engine's and the screens' */
+	struct engine_options engine;        /* what engine_start() gets */
+	/* The virtual roller in this process, for rolling by hand (a
+	 * reference is taken); NULL when the roller is elsewhere. */
+	struct virtual_roller *roller;
+	GTimeZone *tz;                       /* for the times shown; NULL: local */
+};
+
+/* Makes the engine and starts the routine at its checklist; then give it
+ * the roller with tui_set_link(). */
+struct tui *tui_new(const struct tui_options *opts, const struct tui_hooks *hooks,
+		    GError **error);
+void tui_free(struct tui *tui);
+
+struct engine *tui_engine(struct tui *tui);
+/* Hands @link to the engine (engine_set_link()) and keeps a reference to
+ * show the roller's serial and head; NULL drops it. */
+void tui_set_link(struct tui *tui, struct link *link);
+
+/* The engine events the screens follow; a test may call them to inject
+ * an event (user_data is the struct tui). */
+const struct engine_handler *tui_engine_handler(void);
+
+/* A key (a Unicode code point or a TUI_KEY_*). */
+void tui_key(struct tui *tui, int key);
+/* Draws the whole screen (the caller cleared it). */
+void tui_draw(struct tui *tui, struct draw *d);
+/* The name of the screen on top: "routine", "aftercare", "help". */
+const char *tui_view_name(struct tui *tui);
+/* Whether the screen shows a running clock (so it needs a redraw every
+ * second). */
+bool tui_ticking(struct tui *tui);
+
+/* Quitting: ends a routine that runs as stopped early and closes the
+ * stored session, so that what was rolled is kept.  Afterwards wait for
+ * engine_sync_idle() (briefly) so the roller is acked. */
+void tui_stop(struct tui *tui);
