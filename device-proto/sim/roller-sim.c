@@ -153,6 +153,44 @@ static int listen_on(const char *path, GError **error)
 	return fd;
 }
 
+/* $XDG_STATE_HOME/dermaroll/roller-sim/<serial>.state, the serial made
+ * safe for a file name. */
+static char *default_state_path(const char *serial)
+{
+	g_autofree char *name = g_strdup(serial);
+
+	for (char *c = name; *c; c++)
+		if (!g_ascii_isalnum(*c) && *c != '-' && *c != '_' && *c != '.')
+			*c = '_';
+	if (name[0] == '.')
+		name[0] = '_';
+	return g_strdup_printf("%s/dermaroll/roller-sim/%s.state", g_get_user_state_dir(),
+			       name);
+}
+
+/* What the flash said that the command line did not: the flash wins
+ * (doc/roller-sim.md), and the user hears about each option it beat. */
+static void report_flash(struct virtual_roller *vr, const char *path, const char *serial,
+			 gint needle, gint uses)
+{
+	const struct dp_fw *fw = virtual_roller_firmware(vr);
+	size_t count = dp_log_count(&fw->log);
+
+	g_print("flash %s: next seq %u, %zu unsynced passes, %u sessions, head %s "
+		"(%u µm, %u uses)\n", path, fw->log.next_seq, count, fw->session_counter,
+		fw->head_serial, fw->cfg.needle_um, fw->cfg.head_uses);
+	if (serial && strcmp(serial, virtual_roller_serial(vr)) != 0)
+		g_printerr("roller-sim: --serial %s ignored: the flash %s belongs to %s\n",
+			   serial, path, virtual_roller_serial(vr));
+	if (needle >= 0 && needle != fw->cfg.needle_um)
+		g_printerr("roller-sim: --needle-um %d ignored: the head in the flash has "
+			   "%u µm needles (--fresh starts a new flash)\n", needle,
+			   fw->cfg.needle_um);
+	if (uses >= 0 && uses != fw->cfg.head_uses)
+		g_printerr("roller-sim: --head-uses %d ignored: the flash counts %u "
+			   "(--fresh starts a new flash)\n", uses, fw->cfg.head_uses);
+}
+
 static gboolean in_range(gint64 v, gint64 min, gint64 max, const char *name, GError **error)
 {
 	if (v >= min && v <= max)
@@ -170,10 +208,13 @@ int main(int argc, char **argv)
 	g_autoptr(GOptionContext) ctx = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autofree char *socket_path = NULL, *scenario_path = NULL, *serial = NULL;
-	gint needle = 500, uses = 0, battery = 80, prefill = 0;
+	g_autofree char *state_path = NULL;
+	/* -1: not given, the default (or the flash's) applies */
+	gint needle = -1, uses = -1, battery = 80, prefill = 0;
 	gint64 seed = 1;
 	double speed = 1.0;
 	gboolean pairing = FALSE, no_autopilot = FALSE, verbose = FALSE;
+	gboolean fresh = FALSE, discard = FALSE, had_flash;
 	GOptionEntry entries[] = {
 		{ "socket", 0, 0, G_OPTION_ARG_FILENAME, &socket_path,
 		  "Listen on this socket (default $XDG_RUNTIME_DIR/dermaroll/roller-sim.sock)",
@@ -199,6 +240,14 @@ int main(int argc, char **argv)
 		  "Time runs this many times faster than real time, 0.01..1000 (1)", "X" },
 		{ "serial", 0, 0, G_OPTION_ARG_STRING, &serial,
 		  "Serial number, 1..16 printable ASCII characters (DR-SIM-0001)", "SERIAL" },
+		{ "state", 0, 0, G_OPTION_ARG_FILENAME, &state_path,
+		  "The roller's flash (its log, seqs, sessions and head) is kept in this file "
+		  "(default $XDG_STATE_HOME/dermaroll/roller-sim/SERIAL.state)", "FILE" },
+		{ "fresh", 0, 0, G_OPTION_ARG_NONE, &fresh,
+		  "Start with an empty flash, as a new roller; refused while the old one "
+		  "holds passes no host has synced", NULL },
+		{ "discard-unsynced", 0, 0, G_OPTION_ARG_NONE, &discard,
+		  "With --fresh: discard those passes (or a damaged flash file)", NULL },
 		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
 		  "Log every link event and firmware trace", NULL },
 		G_OPTION_ENTRY_NULL,
@@ -212,8 +261,8 @@ int main(int argc, char **argv)
 		"zone's routine when the host starts a session on it.");
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	if (!g_option_context_parse(ctx, &argc, &argv, &error) ||
-	    !in_range(needle, 100, 3000, "--needle-um", &error) ||
-	    !in_range(uses, 0, G_MAXUINT16, "--head-uses", &error) ||
+	    (needle != -1 && !in_range(needle, 100, 3000, "--needle-um", &error)) ||
+	    (uses != -1 && !in_range(uses, 0, G_MAXUINT16, "--head-uses", &error)) ||
 	    !in_range(battery, 0, 100, "--battery", &error) ||
 	    !in_range(prefill, 0, DP_LOG_CAPACITY, "--prefill", &error) ||
 	    !in_range(seed, 0, G_MAXINT64, "--seed", &error)) {
@@ -222,6 +271,10 @@ int main(int argc, char **argv)
 	}
 	if (!(speed >= 0.01 && speed <= 1000.0)) {
 		g_printerr("roller-sim: --speed must be between 0.01 and 1000\n");
+		return 2;
+	}
+	if (discard && !fresh) {
+		g_printerr("roller-sim: --discard-unsynced goes with --fresh\n");
 		return 2;
 	}
 	if (argc > 1) {
@@ -233,8 +286,10 @@ int main(int argc, char **argv)
 		g_log_set_debug_enabled(TRUE);
 
 	virtual_roller_options_default(&opts);
-	opts.needle_um = (uint16_t)needle;
-	opts.head_uses = (uint16_t)uses;
+	if (needle >= 0)
+		opts.needle_um = (uint16_t)needle;
+	if (uses >= 0)
+		opts.head_uses = (uint16_t)uses;
 	opts.battery_pct = (uint8_t)battery;
 	opts.prefill = (guint)prefill;
 	opts.pairing = pairing;
@@ -249,11 +304,35 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	if (!state_path)
+		state_path = default_state_path(opts.serial);
+	opts.state = state_path;
+	opts.fresh = fresh;
+	opts.discard_unsynced = discard;
+	had_flash = g_file_test(state_path, G_FILE_TEST_EXISTS);
+
 	sim.vr = virtual_roller_new(&opts, &error);
+	if (!sim.vr && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_EXISTS)) {
+		g_printerr("roller-sim: %s; sync them with a host first, or add "
+			   "--discard-unsynced to discard them\n", error->message);
+		return 1;
+	}
+	if (!sim.vr && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA)) {
+		g_printerr("roller-sim: %s; move it away, or start with --fresh "
+			   "--discard-unsynced to discard it\n", error->message);
+		return 1;
+	}
 	if (!sim.vr) {
 		g_printerr("roller-sim: %s\n", error->message);
-		return 2;
+		/* A wrong option or scenario is the caller's (2); a flash that
+		 * cannot be read or written is the machine's (1). */
+		return error->domain == SCENARIO_ERROR ||
+		       g_error_matches(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT) ? 2 : 1;
 	}
+	if (had_flash && !fresh)
+		report_flash(sim.vr, state_path, serial, needle, uses);
+	else
+		g_print("flash %s: new, empty\n", state_path);
 	if (!socket_path)
 		socket_path = g_build_filename(g_get_user_runtime_dir(), "dermaroll",
 					       "roller-sim.sock", NULL);
@@ -265,7 +344,7 @@ int main(int argc, char **argv)
 	}
 
 	g_print("roller-sim %s: listening on %s (speed %gx, seed %" G_GINT64_FORMAT ", %s)\n",
-		opts.serial, socket_path, speed, seed,
+		virtual_roller_serial(sim.vr), socket_path, speed, seed,
 		scenario_path ? scenario_path : opts.autopilot ? "autopilot" : "no autopilot");
 
 	sim.loop = g_main_loop_new(NULL, FALSE);

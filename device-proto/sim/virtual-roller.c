@@ -9,11 +9,14 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gio/gio.h>
 #include <glib-unix.h>
+#include <glib/gstdio.h>
 
+#include "dp/flash.h"
 #include "dp/link-msg.h"
 #include "scenario.h"
 #include "virtual-roller.h"
@@ -40,6 +43,20 @@
 /* After the prefill, the roller lies unused long enough for the firmware to
  * close the offline session (§11.3: 5 minutes without a pass). */
 #define PREFILL_REST_MS (6 * 60 * 1000)
+/* State that only the roller knows yet (acks, drops) reaches its flash
+ * file at most this long after it changed. */
+#define SAVE_DEBOUNCE_MS 200
+
+/* What the flash file holds, to tell when it is out of date.  The log
+ * records themselves only ever change by append (next_seq) or ack
+ * (first_seq). */
+struct flash_mark {
+	uint32_t first_seq, next_seq;
+	uint16_t dropped, session_counter, needle_um, head_uses;
+	uint64_t head_fitted_ms;
+	int16_t force_offset_cn;
+	char head_serial[DP_STR_MAX + 1];
+};
 
 struct link_source {
 	GSource base;
@@ -85,6 +102,13 @@ struct virtual_roller {
 	gboolean broken;             /* a send failed hard: detach when safe */
 	gboolean reading_paused;
 	gboolean congested;          /* refusing notifications (for the log) */
+
+	/* The flash file: set once it is loaded (or started afresh), so that
+	 * nothing is written over a file the roller refused. */
+	char *state_path;
+	struct flash_mark saved;
+	GSource *save_timer;
+	gboolean save_failed;        /* warned; retried by the timer only */
 };
 
 void virtual_roller_options_default(struct virtual_roller_options *opts)
@@ -100,6 +124,195 @@ void virtual_roller_options_default(struct virtual_roller_options *opts)
 	opts->att_mtu = 247;
 }
 
+/* ---- The flash file ---- */
+
+static void flash_mark_of(const struct dp_fw *fw, struct flash_mark *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->first_seq = fw->log.first_seq;
+	m->next_seq = fw->log.next_seq;
+	m->dropped = fw->log.dropped;
+	m->session_counter = fw->session_counter;
+	m->needle_um = fw->cfg.needle_um;
+	m->head_uses = fw->cfg.head_uses;
+	m->head_fitted_ms = fw->cfg.head_fitted_ms;
+	m->force_offset_cn = fw->force_offset_cn;
+	g_strlcpy(m->head_serial, fw->head_serial, sizeof(m->head_serial));
+}
+
+/* Changes that reach the host as they happen: a new seq (in a PASS or
+ * STATUS record), a session number, the head and the tare (in responses
+ * and INFO).  A roller that lost them would hand them out again (§11.4:
+ * never reused), so they are written before anything goes out. */
+static gboolean flash_mark_urgent(const struct flash_mark *a, const struct flash_mark *b)
+{
+	return a->next_seq != b->next_seq || a->session_counter != b->session_counter ||
+	       a->needle_um != b->needle_um || a->head_uses != b->head_uses ||
+	       a->head_fitted_ms != b->head_fitted_ms ||
+	       a->force_offset_cn != b->force_offset_cn ||
+	       strcmp(a->head_serial, b->head_serial) != 0;
+}
+
+/* The rest (acks, drops) can wait: a lost ACK only makes the host receive
+ * records again, which it de-duplicates (§11.4). */
+static gboolean flash_mark_equal(const struct flash_mark *a, const struct flash_mark *b)
+{
+	return !flash_mark_urgent(a, b) && a->first_seq == b->first_seq &&
+	       a->dropped == b->dropped;
+}
+
+/* Temp file in the same folder, fsync, rename, fsync the folder: after a
+ * crash the file is the old image or the new one, never a mix. */
+static gboolean write_atomically(const char *path, const uint8_t *buf, gsize len,
+				 GError **error)
+{
+	g_autofree char *dir = g_path_get_dirname(path);
+	g_autofree char *tmp = g_strconcat(path, ".XXXXXX", NULL);
+	gsize done = 0;
+	int fd, dfd, saved;
+
+	if (g_mkdir_with_parents(dir, 0700) < 0) {
+		saved = errno;
+		goto fail_early;
+	}
+	fd = g_mkstemp_full(tmp, O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		saved = errno;
+		goto fail_early;
+	}
+	while (done < len) {
+		ssize_t n = write(fd, buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			saved = n < 0 ? errno : EIO;
+			goto fail;
+		}
+		done += (gsize)n;
+	}
+	if (fsync(fd) < 0) {
+		saved = errno;
+		goto fail;
+	}
+	if (close(fd) < 0) {
+		saved = errno;
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0) {
+		saved = errno;
+		goto fail;
+	}
+	/* The rename itself is durable once the folder is synced. */
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	return TRUE;
+
+fail:
+	if (fd >= 0)
+		close(fd);
+	g_unlink(tmp);
+fail_early:
+	g_set_error(error, G_IO_ERROR, g_io_error_from_errno(saved),
+		    "cannot write the roller's flash %s: %s", path, g_strerror(saved));
+	return FALSE;
+}
+
+gboolean virtual_roller_save_state(struct virtual_roller *vr, GError **error)
+{
+	g_autofree uint8_t *buf = NULL;
+	size_t len = dp_fw_flash_size(vr->fw);
+	struct flash_mark now;
+
+	if (!vr->state_path)
+		return TRUE;
+	buf = g_malloc(len);
+	if (dp_fw_flash_save(vr->fw, buf, len, &len) != DP_FLASH_OK) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+			    "cannot write the roller's flash %s: the image did not fit",
+			    vr->state_path);
+		return FALSE;
+	}
+	flash_mark_of(vr->fw, &now);
+	if (!write_atomically(vr->state_path, buf, len, error))
+		return FALSE;
+	vr->saved = now;
+	vr->save_failed = FALSE;
+	return TRUE;
+}
+
+/* A save from the main loop: no one to hand an error to, so it is said
+ * once, and retried by the timer. */
+static void flash_save_logged(struct virtual_roller *vr)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (virtual_roller_save_state(vr, &error))
+		return;
+	if (!vr->save_failed)
+		g_warning("virtual roller: %s; passes logged from now on may be lost "
+			  "if the roller stops", error->message);
+	vr->save_failed = TRUE;
+}
+
+static gboolean flash_dirty(struct virtual_roller *vr)
+{
+	struct flash_mark now;
+
+	if (!vr->state_path)
+		return FALSE;
+	flash_mark_of(vr->fw, &now);
+	return !flash_mark_equal(&now, &vr->saved);
+}
+
+/* Before a message leaves: anything the host may keep must be in flash. */
+static void flash_before_send(struct virtual_roller *vr)
+{
+	struct flash_mark now;
+
+	if (!vr->state_path || vr->save_failed)
+		return;
+	flash_mark_of(vr->fw, &now);
+	if (flash_mark_urgent(&now, &vr->saved))
+		flash_save_logged(vr);
+}
+
+static void flash_cancel_timer(struct virtual_roller *vr)
+{
+	if (!vr->save_timer)
+		return;
+	g_source_destroy(vr->save_timer);
+	g_source_unref(vr->save_timer);
+	vr->save_timer = NULL;
+}
+
+static gboolean on_save_timer(gpointer data)
+{
+	struct virtual_roller *vr = data;
+
+	/* Returning REMOVE destroys the source; only our reference is left. */
+	g_source_unref(vr->save_timer);
+	vr->save_timer = NULL;
+	if (flash_dirty(vr))
+		flash_save_logged(vr);
+	return G_SOURCE_REMOVE;
+}
+
+static void flash_schedule(struct virtual_roller *vr)
+{
+	if (vr->save_timer || !flash_dirty(vr))
+		return;
+	vr->save_timer = g_timeout_source_new(SAVE_DEBOUNCE_MS);
+	g_source_set_static_name(vr->save_timer, "virtual-roller flash");
+	g_source_set_callback(vr->save_timer, on_save_timer, vr, NULL);
+	g_source_attach(vr->save_timer, vr->ctx);
+}
+
 /* ---- Outgoing messages ---- */
 
 static void update_io(struct virtual_roller *vr);
@@ -109,6 +322,7 @@ static gboolean send_now(struct virtual_roller *vr, GBytes *msg)
 	gsize len;
 	const void *buf = g_bytes_get_data(msg, &len);
 
+	flash_before_send(vr);
 	if (send(vr->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
 		return TRUE;
 	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
@@ -329,6 +543,7 @@ static gboolean link_dispatch(GSource *source, GSourceFunc cb, gpointer data)
 		vr->broken = TRUE;
 	if (vr->broken)
 		virtual_roller_detach(vr);
+	flash_schedule(vr);
 	virtual_roller_unref(vr);
 	return G_SOURCE_CONTINUE;
 }
@@ -585,6 +800,7 @@ static gboolean on_timer(gpointer data)
 		virtual_roller_detach(vr);
 	else if (vr->fd >= 0)
 		flush_out(vr);
+	flash_schedule(vr);
 	virtual_roller_unref(vr);
 	return G_SOURCE_CONTINUE;
 }
@@ -599,8 +815,14 @@ static gboolean prefill(struct virtual_roller *vr, guint n, GError **error)
 	g_autoptr(GArray) plan = g_array_sized_new(FALSE, TRUE, sizeof(struct dp_stroke), n);
 	static const guint8 angles[] = { 90, 0, 45 };
 	struct dp_sample s;
-	size_t count;
+	size_t before = dp_log_count(&vr->fw->log), count;
 
+	if (before + n > DP_LOG_CAPACITY) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+			    "the roller's log already holds %zu passes: a prefill of %u "
+			    "would not fit its %d", before, n, DP_LOG_CAPACITY);
+		return FALSE;
+	}
 	for (guint i = 0; i < n; i++) {
 		struct dp_stroke st = routine_stroke(vr, DP_ZONE_NONE, angles[(i / 4) % 3],
 						     i % 2 ? DP_DIR_BACKWARD : DP_DIR_FORWARD);
@@ -622,7 +844,7 @@ static gboolean prefill(struct virtual_roller *vr, guint n, GError **error)
 	dp_fw_tick(vr->fw, s.t_ms);
 	vr->last_ms = s.t_ms;
 
-	count = dp_log_count(&vr->fw->log);
+	count = dp_log_count(&vr->fw->log) - before;
 	if (count != n) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
 			    "prefill rolled %u passes but the firmware logged %zu", n, count);
@@ -673,6 +895,95 @@ static gboolean check_options(const struct virtual_roller_options *o, GError **e
 	return check_string("serial number", o->serial, error);
 }
 
+/* Reads the flash file: *data NULL when there is none. */
+static gboolean flash_read(const char *path, char **data, gsize *len, GError **error)
+{
+	g_autoptr(GError) err = NULL;
+	GStatBuf st;
+
+	*data = NULL;
+	*len = 0;
+	if (g_stat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return TRUE;
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
+			    "cannot read the roller's flash %s: %s", path, g_strerror(errno));
+		return FALSE;
+	}
+	/* Not read at all if it cannot be an image: a wrong --state. */
+	if (S_ISREG(st.st_mode) && st.st_size > DP_FLASH_MAX_SIZE) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+			    "%s is not a roller's flash: it is larger than any flash "
+			    "image (%d bytes)", path, DP_FLASH_MAX_SIZE);
+		return FALSE;
+	}
+	if (!g_file_get_contents(path, data, len, &err)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+			    "cannot read the roller's flash %s: %s", path, err->message);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/*
+ * Loads opts->state into the firmware (just initialised), or starts an
+ * empty flash.  Never loses unacked passes without being told to: a file
+ * that cannot be read or is damaged stops the roller, and so does a fresh
+ * start over one that holds passes, unless discard_unsynced.
+ */
+static gboolean flash_start(struct virtual_roller *vr, const struct virtual_roller_options *o,
+			    GError **error)
+{
+	g_autofree char *data = NULL;
+	gboolean loaded = FALSE;
+	enum dp_flash_err err;
+	gsize len;
+
+	if (!flash_read(o->state, &data, &len, error))
+		return FALSE;
+	if (data) {
+		err = dp_fw_flash_load(vr->fw, (const uint8_t *)data, len);
+		if (err != DP_FLASH_OK && !(o->fresh && o->discard_unsynced)) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+				    "the roller's flash %s is damaged (%s); it is left as it "
+				    "is, since it may hold passes no host has synced yet",
+				    o->state, dp_flash_strerror(err));
+			return FALSE;
+		}
+		loaded = err == DP_FLASH_OK;
+	}
+	if (loaded && o->fresh) {
+		size_t count = dp_log_count(&vr->fw->log);
+
+		if (count && !o->discard_unsynced) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+				    "the roller's flash %s holds %zu passes no host has synced "
+				    "yet (seq %u to %u): an empty flash would lose them",
+				    o->state, count, vr->fw->log.first_seq,
+				    vr->fw->log.next_seq - 1);
+			return FALSE;
+		}
+		dp_fw_init(vr->fw, &vr->fw_cfg, &fw_ops, vr);
+		loaded = FALSE;
+	}
+	if (loaded) {
+		/* The roller is what its flash says (virtual-roller.h). */
+		g_free(vr->serial);
+		vr->serial = g_strdup(vr->fw->serial);
+		vr->opts.serial = vr->serial;
+		vr->fw_cfg.serial = vr->serial;
+		vr->opts.needle_um = vr->fw->cfg.needle_um;
+		vr->opts.head_uses = vr->fw->cfg.head_uses;
+		g_debug("virtual roller: flash %s loaded: log %u..%u, session %u",
+			o->state, vr->fw->log.first_seq, vr->fw->log.next_seq,
+			vr->fw->session_counter);
+	} else if (o->first_seq > 1) {
+		dp_log_init(&vr->fw->log, o->first_seq);
+		vr->fw->stream_pass_seq = vr->fw->log.next_seq;
+	}
+	return TRUE;
+}
+
 struct virtual_roller *virtual_roller_new(const struct virtual_roller_options *opts,
 					  GError **error)
 {
@@ -689,6 +1000,7 @@ struct virtual_roller *virtual_roller_new(const struct virtual_roller_options *o
 	vr->serial = g_strdup(opts->serial);
 	vr->opts.serial = vr->serial;
 	vr->opts.scenario = NULL;
+	vr->opts.state = NULL;
 	seed[0] = (guint32)opts->seed;
 	seed[1] = (guint32)(opts->seed >> 32);
 	vr->rand = g_rand_new_with_seed_array(seed, 2);
@@ -714,6 +1026,12 @@ struct virtual_roller *virtual_roller_new(const struct virtual_roller_options *o
 	/* The firmware keeps the whole flash log inside: too big for a stack. */
 	vr->fw = g_new0(struct dp_fw, 1);
 	dp_fw_init(vr->fw, &vr->fw_cfg, &fw_ops, vr);
+	if (opts->state && !flash_start(vr, opts, error))
+		return NULL;
+	if (!opts->state && opts->first_seq > 1) {
+		dp_log_init(&vr->fw->log, opts->first_seq);
+		vr->fw->stream_pass_seq = vr->fw->log.next_seq;
+	}
 
 	dp_model_config_default(&vr->model_cfg);
 	vr->model_cfg.seed = opts->seed;
@@ -725,6 +1043,15 @@ struct virtual_roller *virtual_roller_new(const struct virtual_roller_options *o
 		return NULL;
 	if (opts->pairing)
 		dp_fw_long_press(vr->fw);
+	if (opts->state) {
+		/* Written at once: the folder and the file exist from now on,
+		 * and a fresh start has really replaced the old flash. */
+		vr->state_path = g_strdup(opts->state);
+		if (!virtual_roller_save_state(vr, error)) {
+			g_clear_pointer(&vr->state_path, g_free);
+			return NULL;
+		}
+	}
 
 	vr->wall_origin_us = g_get_monotonic_time();
 	vr->model_origin_ms = dp_model_time(&vr->model);
@@ -746,6 +1073,10 @@ void virtual_roller_unref(struct virtual_roller *vr)
 	if (!vr || !g_atomic_int_dec_and_test(&vr->ref))
 		return;
 	virtual_roller_detach(vr);
+	flash_cancel_timer(vr);
+	if (flash_dirty(vr))
+		flash_save_logged(vr);
+	g_free(vr->state_path);
 	if (vr->timer) {
 		g_source_destroy(vr->timer);
 		g_source_unref(vr->timer);
@@ -758,6 +1089,11 @@ void virtual_roller_unref(struct virtual_roller *vr)
 	g_free(vr->fw);
 	g_free(vr->serial);
 	g_free(vr);
+}
+
+const char *virtual_roller_serial(struct virtual_roller *vr)
+{
+	return vr->serial;
 }
 
 const struct dp_fw *virtual_roller_firmware(struct virtual_roller *vr)

@@ -36,6 +36,24 @@ struct virtual_roller_options {
 	gboolean autopilot;          /* with no scenario: roll the demo routine of
 				        the zone the host starts (TRUE) */
 	uint16_t att_mtu;            /* ATT_MTU announced in HELLO (247) */
+	/* The roller's flash (dp/flash.h) as a file, or NULL: a roller whose
+	 * log, seqs, session counter and head are lost at exit.  When the
+	 * file exists it is loaded, and its serial, needle, head uses and log
+	 * win over the options above (a roller's serial and fitted head are
+	 * in its flash, not in how it was switched on); a file that cannot be
+	 * read or is damaged stops the roller with an error naming it.  It is
+	 * written atomically (0600, its folder made 0700), before anything a
+	 * new seq or session number reaches the host, and otherwise at most
+	 * every 200 ms and at the last unref. */
+	const char *state;
+	/* With state: start from an empty flash whatever the file holds.
+	 * Refused while the file holds passes no host has acked (or cannot be
+	 * read) unless discard_unsynced. */
+	gboolean fresh;
+	gboolean discard_unsynced;
+	/* The seq of the first pass of an empty flash (1); a fresh flash may
+	 * skip seqs a history has already seen, never reuse them (§11.4). */
+	guint32 first_seq;
 };
 
 void virtual_roller_options_default(struct virtual_roller_options *opts);
@@ -61,6 +79,11 @@ gboolean virtual_roller_attach(struct virtual_roller *vr, int fd, GError **error
  * by itself when the host closes its end. */
 void virtual_roller_detach(struct virtual_roller *vr);
 gboolean virtual_roller_is_attached(struct virtual_roller *vr);
+
+/* Writes the flash file now, if there is one (atomically, as above). */
+gboolean virtual_roller_save_state(struct virtual_roller *vr, GError **error);
+/* The serial the roller goes by: the flash file's when it had one. */
+const char *virtual_roller_serial(struct virtual_roller *vr);
 
 /* The firmware inside, for tests and for the status line of roller-sim. */
 const struct dp_fw *virtual_roller_firmware(struct virtual_roller *vr);

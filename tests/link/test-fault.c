@@ -14,6 +14,8 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -199,6 +201,8 @@ static void test_sigkill(void)
 	g_autofree char *db = g_build_filename(dir, "history.db", NULL);
 	g_autofree char *sim_sock = g_build_filename(dir, "roller.sock", NULL);
 	g_autofree char *tap_sock = g_build_filename(dir, "tap.sock", NULL);
+	/* A flash of its own: never the user's ($XDG_STATE_HOME). */
+	g_autofree char *state = g_build_filename(dir, "roller.state", NULL);
 	const char *sim_exe = g_getenv("ROLLER_SIM");
 	guint32 seed = g_test_rand_int();
 	g_autoptr(GRand) rand = g_rand_new_with_seed(seed);
@@ -217,7 +221,8 @@ static void test_sigkill(void)
 	g_test_message("kill points seeded with %u (from the test's random seed: rerun with "
 		       "the same --seed to repeat them)", seed);
 	sim = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error, sim_exe,
-			       "--socket", sim_sock, "--speed", SPEED, "--seed", "23",
+			       "--socket", sim_sock, "--state", state, "--speed", SPEED,
+			       "--seed", "23",
 			       "--prefill", PREFILL, NULL);
 	g_assert_no_error(error);
 	deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
@@ -300,9 +305,153 @@ static void test_sigkill(void)
 	g_rmdir(dir);
 }
 
+/* ---- A killed roller: its flash file carries it across ---- */
+
+#define ROLLER_KILLS 4
+#define ROLLER_DELAY_MAX_US 500000
+
+static GSubprocess *sim_spawn(const char *sock, const char *state, const char *prefill)
+{
+	const char *exe = g_getenv("ROLLER_SIM");
+	g_autoptr(GError) error = NULL;
+	GSubprocess *sim;
+	gint64 deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+
+	g_assert_nonnull(exe);
+	sim = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error, exe,
+			       "--socket", sock, "--state", state, "--speed", SPEED,
+			       "--seed", "29", "--prefill", prefill, NULL);
+	g_assert_no_error(error);
+	/* Listening once the flash is loaded: a socket it would connect to. */
+	for (;;) {
+		int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+		struct sockaddr_un addr = { .sun_family = AF_UNIX };
+		gboolean up;
+
+		g_strlcpy(addr.sun_path, sock, sizeof(addr.sun_path));
+		up = fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0;
+		if (fd >= 0)
+			close(fd);
+		if (up)
+			break;
+		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+		g_usleep(10000);
+	}
+	return sim;
+}
+
+static guint host_count(struct host_run *h, const char *marker)
+{
+	guint n = 0;
+
+	for (guint i = 0; i < h->lines->len; i++)
+		if (g_str_has_prefix(h->lines->pdata[i], marker))
+			n++;
+	return n;
+}
+
+/*
+ * roller-sim is killed with SIGKILL in the middle of the host's session
+ * (and of its first sync, of 200 prefilled passes), and started again on
+ * the same flash file, again and again; the host reconnects each time.  In
+ * the end every pass the roller sent is stored exactly once, no seq ever
+ * came twice with other figures (a restarted roller reusing a seq would),
+ * and the roller's seqs ran on without a hole.
+ */
+static void test_roller_sigkill(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = g_dir_make_tmp("fault-roller-XXXXXX", &error);
+	g_autofree char *db = g_build_filename(dir, "history.db", NULL);
+	g_autofree char *state = g_build_filename(dir, "roller.state", NULL);
+	g_autofree char *sim_sock = g_build_filename(dir, "roller.sock", NULL);
+	g_autofree char *tap_sock = g_build_filename(dir, "tap.sock", NULL);
+	guint32 seed = g_test_rand_int();
+	g_autoptr(GRand) rand = g_rand_new_with_seed(seed);
+	g_autoptr(GArray) sent = NULL;
+	GSubprocess *sim;
+	struct tap *tap = tap_new();
+	struct check_result res;
+	struct dp_status st;
+	struct host_run h;
+	gint64 t0 = g_get_monotonic_time();
+	int status;
+
+	g_assert_no_error(error);
+	g_test_message("kill points seeded with %u", seed);
+	sim = sim_spawn(sim_sock, state, "200");
+	g_assert_true(tap_listen(tap, tap_sock, sim_sock, &error));
+	g_assert_no_error(error);
+	host_spawn(&h, db, tap_sock);
+
+	for (guint k = 0; k < ROLLER_KILLS; k++) {
+		gulong delay = (gulong)g_rand_int_range(rand, 0, ROLLER_DELAY_MAX_US);
+		gint64 deadline = g_get_monotonic_time() + LINE_TIMEOUT_MS * 1000;
+
+		/* Connected and synced to the roller started last. */
+		while (host_count(&h, "synced") <= k && !host_saw(&h, "done")) {
+			g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+			g_assert_true(host_read(&h, 50));
+		}
+		g_assert_false(host_saw(&h, "done"));
+		g_usleep(delay);
+		g_subprocess_send_signal(sim, SIGKILL);
+		g_assert_true(g_subprocess_wait(sim, NULL, &error));
+		g_assert_no_error(error);
+		g_assert_true(g_subprocess_get_if_signaled(sim));
+		g_assert_cmpint(g_subprocess_get_term_sig(sim), ==, SIGKILL);
+		g_object_unref(sim);
+		g_test_message("roller kill %u: %lu us after the host synced", k + 1, delay);
+		sim = sim_spawn(sim_sock, state, "0");
+	}
+
+	host_wait_for(&h, "done");
+	status = host_reap(&h);
+	g_assert_true(WIFEXITED(status));
+	g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+	g_assert_cmpuint(host_count(&h, "synced"), >=, ROLLER_KILLS + 1);
+	for (guint i = 0; i < h.lines->len; i++)
+		if (g_str_has_prefix(h.lines->pdata[i], "done"))
+			g_test_message("host: %s", (char *)h.lines->pdata[i]);
+	host_clear(&h);
+
+	read_roller_status(tap_sock, &st);
+	sent = tap_passes(tap);
+	g_assert_cmpuint(tap_conflicts(tap), ==, 0);
+	check_store(db, sent, &res);
+	g_assert_cmpuint(st.log_count, ==, 0);
+	g_assert_cmpuint(st.log_dropped, ==, 0);
+	g_assert_cmpuint(st.log_next_seq, ==, sent->len + 1);
+	g_assert_cmpuint(res.passes, ==, sent->len);
+	g_assert_cmpuint(res.passes, >=, 200 + 7 * 12);
+	g_assert_cmpuint(res.open_sessions, ==, 0);
+	g_test_message("roller fault test: %d SIGKILLs of roller-sim, %u host connections; "
+		       "%u passes sent as %u PASS records, %u stored (%u live, %u from the log), "
+		       "0 duplicates, 0 lost; %.1f s", ROLLER_KILLS, tap_connections(tap),
+		       sent->len, tap_records(tap), res.passes, res.live, res.offline,
+		       (g_get_monotonic_time() - t0) / 1e6);
+
+	tap_free(tap);
+	g_subprocess_send_signal(sim, SIGTERM);
+	g_assert_true(g_subprocess_wait(sim, NULL, NULL));
+	g_object_unref(sim);
+	{
+		g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+		const char *name;
+
+		while (d && (name = g_dir_read_name(d))) {
+			g_autofree char *path = g_build_filename(dir, name, NULL);
+
+			g_unlink(path);
+		}
+	}
+	g_rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/link/fault/sigkill-session-and-sync", test_sigkill);
+	g_test_add_func("/link/fault/sigkill-roller", test_roller_sigkill);
 	return g_test_run();
 }

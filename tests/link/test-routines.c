@@ -296,6 +296,8 @@ static void test_roller_sim(struct fixture *f, gconstpointer data)
 	const char *exe = g_getenv("ROLLER_SIM");
 	g_autofree char *sim_sock = g_build_filename(f->dir, "roller.sock", NULL);
 	g_autofree char *tap_sock = g_build_filename(f->dir, "tap.sock", NULL);
+	/* A flash of its own: never the user's ($XDG_STATE_HOME). */
+	g_autofree char *state = g_build_filename(f->dir, "roller.state", NULL);
 	g_autoptr(GError) error = NULL;
 	guint32 zones = ZB(DP_ZONE_FOREHEAD) | ZB(DP_ZONE_RIGHT_CHEEK) | ZB(DP_ZONE_CHIN);
 	struct check_result res;
@@ -304,7 +306,8 @@ static void test_roller_sim(struct fixture *f, gconstpointer data)
 
 	g_assert_nonnull(exe);
 	f->sim = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error, exe,
-				  "--socket", sim_sock, "--speed", "100", "--seed", "5", NULL);
+				  "--socket", sim_sock, "--state", state, "--speed", "100",
+				  "--seed", "5", NULL);
 	g_assert_no_error(error);
 	deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
 	while (!sim_ready(sim_sock) && g_get_monotonic_time() < deadline)

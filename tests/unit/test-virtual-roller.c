@@ -14,6 +14,7 @@
 #include <glib/gstdio.h>
 
 #include "dp/codec.h"
+#include "dp/flash.h"
 #include "dp/link-msg.h"
 #include "scenario.h"
 #include "virtual-roller.h"
@@ -733,6 +734,318 @@ static void test_backpressure(void)
 		g_assert_cmpuint(g_array_index(h->passes, struct dp_pass, i).seq, ==, i + 1);
 }
 
+/* ---- The flash file ---- */
+
+static char *state_dir(void)
+{
+	g_autoptr(GError) error = NULL;
+	char *dir = g_dir_make_tmp("vr-state-XXXXXX", &error);
+
+	g_assert_no_error(error);
+	return dir;
+}
+
+/* Removes the flash file and asserts it was the folder's only file: no
+ * temporary file is left behind. */
+static void state_dir_remove(const char *dir, const char *only)
+{
+	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+	const char *name;
+
+	g_assert_nonnull(d);
+	while ((name = g_dir_read_name(d))) {
+		g_autofree char *path = g_build_filename(dir, name, NULL);
+
+		g_assert_cmpstr(name, ==, only);
+		g_assert_cmpint(g_unlink(path), ==, 0);
+	}
+	g_assert_cmpint(g_rmdir(dir), ==, 0);
+}
+
+static const struct dp_fw_ops no_ops;
+
+/* What the file says now, read as a roller would. */
+static struct dp_fw *state_read(const char *path)
+{
+	struct dp_fw *fw = g_new0(struct dp_fw, 1);
+	struct dp_fw_config cfg;
+	g_autofree char *data = NULL;
+	gsize len;
+	GStatBuf st;
+
+	g_assert_true(g_file_get_contents(path, &data, &len, NULL));
+	g_assert_cmpint(g_stat(path, &st), ==, 0);
+	g_assert_cmpint(st.st_mode & 0777, ==, 0600);
+	dp_fw_config_default(&cfg);
+	dp_fw_init(fw, &cfg, &no_ops, NULL);
+	g_assert_cmpint(dp_fw_flash_load(fw, (const uint8_t *)data, len), ==, DP_FLASH_OK);
+	return fw;
+}
+
+/* A restarted roller goes on from its flash: seqs, sessions, the head and
+ * the serial, whatever the options say. */
+static void test_state_restart(void)
+{
+	g_autofree char *dir = state_dir();
+	g_autofree char *path = g_build_filename(dir, "r.state", NULL);
+	g_autofree struct dp_fw *file = NULL;
+	struct virtual_roller_options opts;
+	const struct dp_fw *fw;
+	struct virtual_roller *vr;
+
+	default_opts(&opts);
+	opts.state = path;
+	opts.prefill = 5;
+	opts.needle_um = 750;
+	opts.head_uses = 2;
+	vr = roller_new(&opts);
+	/* Written at once, before any pass could leave. */
+	file = state_read(path);
+	g_assert_cmpuint(file->log.next_seq, ==, 6);
+	g_assert_cmpuint(file->session_counter, ==, 1);
+	virtual_roller_unref(vr);
+	g_clear_pointer(&file, g_free);
+
+	opts.serial = "DR-OTHER";
+	opts.needle_um = 1000;
+	opts.head_uses = 0;
+	opts.prefill = 3;
+	vr = roller_new(&opts);
+	fw = virtual_roller_firmware(vr);
+	g_assert_cmpstr(virtual_roller_serial(vr), ==, "DR-SIM-0001");
+	g_assert_cmpstr(fw->serial, ==, "DR-SIM-0001");
+	g_assert_cmpuint(fw->cfg.needle_um, ==, 750);
+	g_assert_cmpuint(fw->cfg.head_uses, ==, 4);
+	g_assert_cmpuint(fw->session_counter, ==, 2);
+	g_assert_cmpuint(fw->log.first_seq, ==, 1);
+	g_assert_cmpuint(fw->log.next_seq, ==, 9);
+	for (guint32 seq = 1; seq < 9; seq++)
+		g_assert_cmpuint(dp_log_get(&fw->log, seq)->session, ==, seq <= 5 ? 1 : 2);
+	virtual_roller_unref(vr);
+
+	file = state_read(path);
+	g_assert_cmpuint(file->log.next_seq, ==, 9);
+	g_assert_cmpuint(file->cfg.head_uses, ==, 4);
+	g_assert_cmpstr(file->serial, ==, "DR-SIM-0001");
+	state_dir_remove(dir, "r.state");
+}
+
+static void check_saved_ahead(const char *path, struct host *h)
+{
+	g_autofree struct dp_fw *file = state_read(path);
+
+	for (guint i = 0; i < h->passes->len; i++)
+		g_assert_cmpuint(file->log.next_seq, >,
+				 g_array_index(h->passes, struct dp_pass, i).seq);
+}
+
+/* A seq is in the file before the PASS record that carries it reaches the
+ * host (a killed roller must not hand it out again); an ACK reaches the
+ * file within the debounce. */
+static void test_state_before_sent(void)
+{
+	g_autofree char *dir = state_dir();
+	g_autofree char *path = g_build_filename(dir, "r.state", NULL);
+	g_autoptr(host) h = host_new();
+	struct virtual_roller_options opts;
+	struct virtual_roller *vr;
+	struct dp_stroke s = {
+		.kind = DP_STROKE_ROLL, .direction = DP_DIR_FORWARD, .angle_deg = 90,
+		.distance_mm = 20, .speed_mm_s = 80, .force_cn = 300,
+	};
+	struct dp_command ack = { .opcode = DP_OP_ACK };
+	struct dp_response rsp;
+	g_autofree struct dp_fw *file = NULL;
+
+	default_opts(&opts);
+	opts.state = path;
+	vr = roller_new(&opts);
+	attach(vr, h);
+	subscribe(h, DP_CHAR_STREAM, 1);
+	subscribe(h, DP_CHAR_CONTROL, 2);
+	for (guint n = 1; n <= 4; n++) {
+		virtual_roller_roll(vr, &s, 1);
+		RUN_UNTIL(h, h->passes->len >= n);
+		check_saved_ahead(path, h);
+	}
+	g_assert_cmpuint(h->passes->len, ==, 4);
+	g_assert_cmpuint(g_array_index(h->passes, struct dp_pass, 3).seq, ==, 4);
+
+	ack.u.seq = 3;
+	rsp = host_command(vr, h, &ack);
+	g_assert_cmpuint(rsp.result, ==, DP_RES_OK);
+	g_assert_cmpuint(rsp.u.log_count, ==, 1);
+	run_for_ms(h, 400);
+	file = state_read(path);
+	g_assert_cmpuint(file->log.first_seq, ==, 4);
+	g_assert_cmpuint(file->log.next_seq, ==, 5);
+	virtual_roller_unref(vr);
+	state_dir_remove(dir, "r.state");
+}
+
+static void test_state_fresh(void)
+{
+	g_autofree char *dir = state_dir();
+	g_autofree char *path = g_build_filename(dir, "r.state", NULL);
+	g_autofree char *before = NULL, *after = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree struct dp_fw *file = NULL;
+	struct virtual_roller_options opts;
+	struct virtual_roller *vr;
+	gsize len_before, len_after;
+
+	default_opts(&opts);
+	opts.state = path;
+	opts.prefill = 5;
+	virtual_roller_unref(roller_new(&opts));
+	g_assert_true(g_file_get_contents(path, &before, &len_before, NULL));
+
+	/* Unsynced passes: an empty flash is refused, the file untouched. */
+	opts.prefill = 0;
+	opts.fresh = TRUE;
+	vr = virtual_roller_new(&opts, &error);
+	g_assert_null(vr);
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS);
+	{
+		g_autofree char *want = g_strdup_printf(
+			"the roller's flash %s holds 5 passes no host has synced yet "
+			"(seq 1 to 5): an empty flash would lose them", path);
+
+		g_assert_cmpstr(error->message, ==, want);
+	}
+	g_assert_true(g_file_get_contents(path, &after, &len_after, NULL));
+	g_assert_cmpmem(before, len_before, after, len_after);
+
+	/* Told to: a new roller. */
+	opts.discard_unsynced = TRUE;
+	opts.needle_um = 250;
+	vr = roller_new(&opts);
+	g_assert_cmpuint(virtual_roller_firmware(vr)->log.next_seq, ==, 1);
+	g_assert_cmpuint(virtual_roller_firmware(vr)->session_counter, ==, 0);
+	virtual_roller_unref(vr);
+	file = state_read(path);
+	g_assert_cmpuint(file->log.next_seq, ==, 1);
+	g_assert_cmpuint(file->cfg.needle_um, ==, 250);
+
+	/* A flash with nothing unsynced needs no permission. */
+	opts.discard_unsynced = FALSE;
+	vr = roller_new(&opts);
+	virtual_roller_unref(vr);
+	state_dir_remove(dir, "r.state");
+}
+
+/* An empty flash may start past seqs a history has seen; a flash that
+ * exists keeps its own. */
+static void test_state_first_seq(void)
+{
+	g_autofree char *dir = state_dir();
+	g_autofree char *path = g_build_filename(dir, "r.state", NULL);
+	struct virtual_roller_options opts;
+	struct virtual_roller *vr;
+
+	default_opts(&opts);
+	opts.first_seq = 100;
+	opts.prefill = 2;
+	vr = roller_new(&opts);
+	g_assert_cmpuint(virtual_roller_firmware(vr)->log.first_seq, ==, 100);
+	g_assert_cmpuint(virtual_roller_firmware(vr)->log.next_seq, ==, 102);
+	g_assert_cmpuint(dp_log_get(&virtual_roller_firmware(vr)->log, 100)->seq, ==, 100);
+	virtual_roller_unref(vr);
+
+	opts.state = path;
+	vr = roller_new(&opts);
+	g_assert_cmpuint(virtual_roller_firmware(vr)->log.next_seq, ==, 102);
+	virtual_roller_unref(vr);
+	opts.first_seq = 500;
+	opts.prefill = 0;
+	vr = roller_new(&opts);
+	g_assert_cmpuint(virtual_roller_firmware(vr)->log.first_seq, ==, 100);
+	g_assert_cmpuint(virtual_roller_firmware(vr)->log.next_seq, ==, 102);
+	virtual_roller_unref(vr);
+	state_dir_remove(dir, "r.state");
+}
+
+/* A flash file that is not a good image stops the roller with an error
+ * that names it, and is never written over. */
+static void test_state_damaged(void)
+{
+	g_autofree char *dir = state_dir();
+	g_autofree char *path = g_build_filename(dir, "r.state", NULL);
+	g_autofree char *good = NULL;
+	struct virtual_roller_options opts;
+	gsize len;
+	static const struct {
+		const char *what;
+		const char *reason;
+	} cases[] = {
+		{ "garbage", "not a roller flash image" },
+		{ "truncated", "truncated" },
+		{ "flipped", "bad checksum" },
+		{ "too-large", NULL },
+	};
+
+	default_opts(&opts);
+	opts.state = path;
+	opts.prefill = 3;
+	virtual_roller_unref(roller_new(&opts));
+	g_assert_true(g_file_get_contents(path, &good, &len, NULL));
+	opts.prefill = 0;
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autofree char *bytes = g_memdup2(good, len);
+		g_autofree char *back = NULL, *want = NULL;
+		gsize n = len, n_back;
+
+		if (i == 0)
+			memcpy(bytes, "#!/bin/sh\n", 10);
+		else if (i == 1)
+			n = len - 1;
+		else if (i == 2)
+			bytes[len / 2] ^= 0x10;
+		if (i == 3) {
+			g_free(bytes);
+			n = DP_FLASH_MAX_SIZE + 1;
+			bytes = g_malloc0(n);
+		}
+		g_assert_true(g_file_set_contents(path, bytes, (gssize)n, NULL));
+		g_assert_null(virtual_roller_new(&opts, &error));
+		g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+		if (cases[i].reason)
+			want = g_strdup_printf("the roller's flash %s is damaged (%s); it is "
+					       "left as it is, since it may hold passes no "
+					       "host has synced yet", path, cases[i].reason);
+		else
+			want = g_strdup_printf("%s is not a roller's flash: it is larger than "
+					       "any flash image (%d bytes)", path,
+					       DP_FLASH_MAX_SIZE);
+		g_assert_cmpstr(error->message, ==, want);
+		g_assert_true(g_file_get_contents(path, &back, &n_back, NULL));
+		g_assert_cmpmem(back, n_back, bytes, n);
+
+		/* --fresh alone does not discard it either. */
+		g_clear_error(&error);
+		opts.fresh = TRUE;
+		g_assert_null(virtual_roller_new(&opts, &error));
+		g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+		opts.fresh = FALSE;
+	}
+
+	/* A folder where the file should be: named too. */
+	{
+		g_autoptr(GError) error = NULL;
+		g_autofree char *sub = g_build_filename(dir, "sub.state", NULL);
+
+		g_assert_cmpint(g_mkdir(sub, 0700), ==, 0);
+		opts.state = sub;
+		g_assert_null(virtual_roller_new(&opts, &error));
+		g_assert_nonnull(error);
+		g_assert_nonnull(strstr(error->message, sub));
+		g_assert_cmpint(g_rmdir(sub), ==, 0);
+	}
+	state_dir_remove(dir, "r.state");
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -753,5 +1066,10 @@ int main(int argc, char **argv)
 	g_test_add_func("/virtual-roller/roll-by-hand", test_roll_by_hand);
 	g_test_add_func("/virtual-roller/roll-interrupts-scenario", test_roll_interrupts);
 	g_test_add_func("/virtual-roller/backpressure", test_backpressure);
+	g_test_add_func("/virtual-roller/state/restart-continues", test_state_restart);
+	g_test_add_func("/virtual-roller/state/saved-before-sent", test_state_before_sent);
+	g_test_add_func("/virtual-roller/state/fresh", test_state_fresh);
+	g_test_add_func("/virtual-roller/state/first-seq", test_state_first_seq);
+	g_test_add_func("/virtual-roller/robustness/state-damaged", test_state_damaged);
 	return g_test_run();
 }
