@@ -137,14 +137,29 @@ static const char *op_sentence(enum bluez_op op)
 	case BLUEZ_OP_NOTIFY:
 		return "The roller did not start sending its data. Switch it off and on, "
 		       "then connect again.";
+	case BLUEZ_OP_DISCOVER:
+		return "Bluetooth could not start looking for rollers. Check that it is "
+		       "on and that no other program is using it, then try again.";
+	case BLUEZ_OP_POWER:
+		return "Bluetooth could not be switched on. Check that it is not blocked "
+		       "('rfkill list'), then try again.";
+	case BLUEZ_OP_PAIR:
+		return "Pairing with the roller failed. " PAIR_AGAIN;
 	}
 	return "Bluetooth failed. Try again.";
 }
 
 static enum link_error op_code(enum bluez_op op)
 {
-	return op == BLUEZ_OP_CONNECT || op == BLUEZ_OP_LOAD ? LINK_ERROR_CONNECT
-							       : LINK_ERROR_REFUSED;
+	switch (op) {
+	case BLUEZ_OP_LOAD:
+	case BLUEZ_OP_CONNECT:
+	case BLUEZ_OP_DISCOVER:
+	case BLUEZ_OP_POWER:
+		return LINK_ERROR_CONNECT;
+	default:
+		return LINK_ERROR_REFUSED;
+	}
 }
 
 GError *bluez_error_from_dbus(const GError *error, enum bluez_op op)
@@ -240,6 +255,22 @@ GError *bluez_error_new(enum bluez_problem problem, const char *detail)
 			"The Bluetooth connection to the roller is too limited (packets of "
 			"%s bytes, at least %u needed). Update the computer's Bluetooth "
 			"software, or try another Bluetooth adapter.", d, DP_MIN_ATT_MTU);
+	case BLUEZ_NOT_FOUND:
+		return g_error_new(LINK_ERROR, LINK_ERROR_CONNECT,
+			"No roller %s was found nearby. Check that it is switched on and "
+			"close by, hold its button until the light blinks, then try again.", d);
+	case BLUEZ_NOT_PAIRING:
+		return g_error_new(LINK_ERROR, LINK_ERROR_REFUSED,
+			"The roller %s is not in pairing mode, so it would refuse. Hold its "
+			"button until the light blinks (pairing mode lasts 60 seconds), "
+			"then try again.", d);
+	case BLUEZ_NEWER_ROLLER:
+		return g_error_new(LINK_ERROR, LINK_ERROR_VERSION,
+			"This roller speaks a newer protocol (version %s) than this "
+			"dermaroll. Update dermaroll, then pair it.", d);
+	case BLUEZ_PAIR_DECLINED:
+		return g_error_new_literal(LINK_ERROR, LINK_ERROR_CLOSED,
+			"Pairing was not confirmed, so the roller was not paired.");
 	}
 	return g_error_new_literal(LINK_ERROR, LINK_ERROR_CONNECT, "Bluetooth failed.");
 }

@@ -69,6 +69,9 @@ enum bluez_op {
 	BLUEZ_OP_READ,               /* GattCharacteristic1.ReadValue */
 	BLUEZ_OP_WRITE,              /* GattCharacteristic1.WriteValue */
 	BLUEZ_OP_NOTIFY,             /* AcquireNotify, StartNotify, StopNotify */
+	BLUEZ_OP_DISCOVER,           /* SetDiscoveryFilter, StartDiscovery */
+	BLUEZ_OP_POWER,              /* Set(Adapter1.Powered) */
+	BLUEZ_OP_PAIR,               /* RegisterAgent, Device1.Pair, Set(Trusted) */
 };
 
 /* Problems the model finds itself, without a D-Bus error. */
@@ -88,6 +91,10 @@ enum bluez_problem {
 	BLUEZ_NO_SERVICE,            /* our GATT service or a characteristic is missing */
 	BLUEZ_RESOLVE_TIMEOUT,       /* ServicesResolved never came */
 	BLUEZ_SMALL_MTU,             /* ATT MTU below DP_MIN_ATT_MTU */
+	BLUEZ_NOT_FOUND,             /* no roller with that address was seen (detail) */
+	BLUEZ_NOT_PAIRING,           /* the roller is not in pairing mode (§9.3) */
+	BLUEZ_NEWER_ROLLER,          /* proto_major above ours (detail: its major) */
+	BLUEZ_PAIR_DECLINED,         /* the user said no to pairing or a passkey */
 };
 
 /* A LINK_ERROR for a D-Bus (or GIO) error from a call made for op.  Every
@@ -119,3 +126,139 @@ const struct link_bluez_counters *link_bluez_counters(struct link *link);
 /* Delay before reconnection attempt number attempt (0 first): 1 s, 2 s,
  * 4 s ... at most 30 s. */
 guint link_bluez_retry_delay_ms(unsigned attempt);
+
+/* ---- The adapter's power (bluez-scan.c) ---- */
+
+/* True when the adapter (name, or the first one) exists but is switched
+ * off, and not blocked by rfkill: the one case a program may offer to
+ * power it on.  Never powers anything on by itself. */
+bool bluez_adapter_is_off(struct bluez *bluez, const char *name);
+
+/* Completion of an asynchronous call of this file: error NULL on success,
+ * else a LINK_ERROR with its sentence. */
+typedef void (*bluez_done_func)(const GError *error, void *user_data);
+
+/* Powers the adapter on (Set Adapter1.Powered true), and reports once the
+ * model says Powered, at most 10 s later.  Only on the user's word: the
+ * CLI asks first (--power-on, or y/n on a terminal).  Returns 0, without
+ * calling func or destroy, when there is no such adapter. */
+guint bluez_power_on(struct bluez *bluez, const char *name, bluez_done_func func,
+		     void *user_data, GDestroyNotify destroy);
+
+/* ---- Discovery (bluez-scan.c) ---- */
+
+/* RSSI when BlueZ does not know it: 127 is also what the controller sends
+ * for "not available" (btvirt does so, tests/ble/README.md). */
+#define BLUEZ_RSSI_UNKNOWN 127
+
+/* A roller as discovery sees it (PROTOCOL.md §9). */
+struct bluez_roller {
+	char address[18];            /* "AA:BB:CC:DD:EE:FF" */
+	char name[64];               /* Device1.Name, else Alias; "" if neither */
+	int16_t rssi;                /* dBm, or BLUEZ_RSSI_UNKNOWN */
+	struct dp_adv adv;           /* service data; proto_major 0: none seen */
+	bool pairing;                /* DP_ADV_PAIRING set: ready to pair (§9.3) */
+	bool bonded;                 /* Bonded (or Paired before BlueZ 5.65) */
+};
+
+enum bluez_scan_event {
+	BLUEZ_SCAN_STARTED,          /* StartDiscovery answered */
+	BLUEZ_SCAN_FOUND,            /* a roller was seen for the first time */
+	BLUEZ_SCAN_CHANGED,          /* its RSSI, service data, name or bond changed */
+	BLUEZ_SCAN_LOST,             /* BlueZ forgot it (its object was removed) */
+	BLUEZ_SCAN_FAILED,           /* discovery ended; error says why; nothing follows */
+};
+
+struct bluez_scan;
+
+/* roller is set for FOUND, CHANGED and LOST; error for FAILED only. */
+typedef void (*bluez_scan_func)(struct bluez_scan *scan, enum bluez_scan_event event,
+				const struct bluez_roller *roller, const GError *error,
+				void *user_data);
+
+/* Discovery for rollers on the adapter (name, or the first one), on a model
+ * that is ready: SetDiscoveryFilter {Transport: le, UUIDs: [DP_SERVICE_UUID],
+ * RSSI: rssi_min when not 0}, then StartDiscovery.  A device is a roller
+ * when DP_SERVICE_UUID is in its UUIDs *or* keys its ServiceData (§9.1;
+ * doc/bluez-backend.md says why both).  Returns NULL with error set, and
+ * func and destroy never called, when the adapter cannot scan (bluetoothd
+ * not running, no adapter, off, rfkill).  Otherwise every event comes from
+ * the main loop; destroy runs on user_data when the scan is freed. */
+struct bluez_scan *bluez_scan_start(struct bluez *bluez, const char *adapter, int16_t rssi_min,
+				    bluez_scan_func func, void *user_data,
+				    GDestroyNotify destroy, GError **error);
+/* Stops discovery (StopDiscovery, not awaited) and frees the scan; func is
+ * not called again. */
+void bluez_scan_stop(struct bluez_scan *scan);
+
+/* The roller with this address as the model knows it now (scanning or
+ * not); false when BlueZ has no such device or it is not a roller. */
+bool bluez_roller_lookup(struct bluez *bluez, const char *adapter, const char *address,
+			 struct bluez_roller *roller);
+
+/* ---- The pairing agent (bluez-agent.c) ---- */
+
+/* What bluetoothd asks the agent (org.bluez.Agent1). */
+enum bluez_agent_ask {
+	BLUEZ_ASK_AUTHORIZE,         /* RequestAuthorization: Just Works, pair? */
+	BLUEZ_ASK_CONFIRM,           /* RequestConfirmation: does the roller show passkey? */
+	BLUEZ_ASK_PASSKEY,           /* RequestPasskey: type what the roller shows */
+	BLUEZ_ASK_SHOW,              /* DisplayPasskey: show passkey; no answer */
+	BLUEZ_ASK_CANCELLED,         /* Cancel: the question above is void */
+};
+
+struct bluez_agent;
+
+/* device is the object path the question is about.  Every ask but SHOW and
+ * CANCELLED waits for bluez_agent_reply(); with no func, each is refused. */
+typedef void (*bluez_agent_func)(struct bluez_agent *agent, enum bluez_agent_ask ask,
+				 const char *device, uint32_t passkey, void *user_data);
+
+#define BLUEZ_AGENT_CAPABILITY "NoInputNoOutput"
+
+/* Exports an org.bluez.Agent1 on bus at a path of its own; registering it
+ * with AgentManager1 is the caller's job (bluez-pair.c does it only while
+ * pairing).  NULL with error if the object cannot be exported. */
+struct bluez_agent *bluez_agent_new(GDBusConnection *bus, bluez_agent_func func,
+				    void *user_data, GDestroyNotify destroy, GError **error);
+const char *bluez_agent_path(const struct bluez_agent *agent);
+/* Answers the question in progress: accept, and for BLUEZ_ASK_PASSKEY the
+ * passkey typed (0..999999).  No question in progress: nothing happens. */
+void bluez_agent_reply(struct bluez_agent *agent, bool accept, uint32_t passkey);
+/* Unexports the agent; a question still open is refused.  destroy runs. */
+void bluez_agent_free(struct bluez_agent *agent);
+
+/* ---- Pairing (bluez-pair.c) ---- */
+
+struct bluez_pair;
+
+struct bluez_pair_handler {
+	/* A question from bluetoothd for the user (see bluez_agent_func);
+	 * answer with bluez_pair_reply().  NULL: every question is refused. */
+	void (*ask)(struct bluez_pair *pair, enum bluez_agent_ask ask, uint32_t passkey,
+		    void *user_data);
+	/* Paired and trusted (error NULL), or why not.  The last call: free
+	 * the pair afterwards (from here or later). */
+	void (*done)(struct bluez_pair *pair, const GError *error, void *user_data);
+};
+
+/* Pairs the roller at address on the adapter (name, or the first one):
+ * RegisterAgent(NoInputNoOutput) and RequestDefaultAgent, Device1.Pair(),
+ * Set Trusted true, UnregisterAgent (PROTOCOL.md §9.4, §9.5), all on the
+ * model's connection, which bluetoothd ties the agent to.  The model
+ * must be ready and the roller known to it (seen by a scan).  Refused at
+ * once, NULL with error and nothing called, for a bad address, an adapter
+ * that cannot be used, a device BlueZ does not know, a roller not in
+ * pairing mode (unless already bonded: then Pair() is skipped and only
+ * Trusted is set), or a roller that needs a newer dermaroll. */
+struct bluez_pair *bluez_pair_start(struct bluez *bluez, const char *adapter,
+				    const char *address,
+				    const struct bluez_pair_handler *handler, void *user_data,
+				    GDestroyNotify destroy, GError **error);
+/* Answers the question passed to ask(). */
+void bluez_pair_reply(struct bluez_pair *pair, bool accept, uint32_t passkey);
+/* The roller was bonded already, so Pair() was not called. */
+bool bluez_pair_was_bonded(const struct bluez_pair *pair);
+/* Stops: CancelPairing if Pair() is running, the agent unregistered, done
+ * not called; frees the pair and runs destroy. */
+void bluez_pair_free(struct bluez_pair *pair);

@@ -200,7 +200,7 @@ def test_every_command_has_help(sb):
 def test_unknown_command(sb):
     p = sb.run("frobnicate", db=False, status=2)
     equal(p.stderr, "dermaroll: 'frobnicate' is not a command; the commands are "
-          "status, history, rollers, journal, session.\n"
+          "status, history, rollers, journal, session, scan, pair.\n"
           "Run 'dermaroll --help' to see the options.\n")
     equal(p.stdout, "")
 

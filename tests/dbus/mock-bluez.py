@@ -18,6 +18,7 @@ import socket
 import sys
 
 import dbus
+import dbus.lowlevel
 import dbus.mainloop.glib
 import dbus.service
 from gi.repository import GLib
@@ -57,6 +58,20 @@ def parse_args():
     p.add_argument('--connect-error', help='D-Bus error name Connect raises')
     p.add_argument('--read-error', help='D-Bus error name ReadValue raises')
     p.add_argument('--write-error', help='NAME[:MESSAGE] WriteValue raises')
+    p.add_argument('--rssi', type=int, default=-79, help="the device's RSSI")
+    p.add_argument('--advertise', action='append', default=[],
+                   metavar='ADDR,SERVICE_DATA,RSSI[,uuid]',
+                   help='a roller that appears 50 ms after StartDiscovery: service '
+                        'data hex (empty: none), RSSI, and "uuid" to list our UUID')
+    p.add_argument('--later', action='append', default=[],
+                   metavar='ADDR,SERVICE_DATA,RSSI',
+                   help='an --advertise roller advertises this, 300 ms after '
+                        'StartDiscovery (the next one 300 ms later, and so on)')
+    p.add_argument('--stranger', help='a non-roller device appearing with the rollers')
+    p.add_argument('--discovery-error', help='D-Bus error name StartDiscovery raises')
+    p.add_argument('--pair-error', help='D-Bus error name Pair raises')
+    p.add_argument('--pair-ask', help='what Pair asks the agent: authorize, '
+                   'confirm:PASSKEY, passkey:EXPECTED or display:PASSKEY')
     return p.parse_args()
 
 
@@ -66,6 +81,14 @@ state = {
     'sockets': {},           # char name -> our end of the AcquireNotify socket
     'notifying': set(),      # char names with StartNotify on
     'gatt': [],              # GATT object paths, in the order they were added
+    'filter': None,          # the last SetDiscoveryFilter
+    'discovering': False,
+    'stops': 0,
+    'agent_owner': None,     # bus name and path of the last RegisterAgent
+    'agent_path': None,
+    'agent_answer': '',      # 'ok', or the error name the agent answered with
+    'device_pairing': None,
+    'pair_calls': 0,
 }
 
 
@@ -230,6 +253,157 @@ def disconnect(obj):
                              'ServicesResolved': dbus.Boolean(False)})
 
 
+# ---- Discovery and pairing ----
+
+def set_discovery_filter(adapter, filt):
+    state['filter'] = dict(filt)
+
+
+def start_discovery(adapter):
+    if ARGS.discovery_error:
+        fail(ARGS.discovery_error, 'mock discovery failure')
+    state['discovering'] = True
+    emit_props(adapter, ADAPTER, {'Discovering': dbus.Boolean(True)})
+    GLib.timeout_add(50, appear)
+    for i, spec in enumerate(ARGS.later):
+        address, sd_hex, rssi = spec.split(',')
+        GLib.timeout_add(300 * (i + 1), readvertise, address, sd_hex, int(rssi))
+
+
+def readvertise(address, sd_hex, rssi):
+    mock_advertise(None, address, sd_hex, rssi)
+    return False
+
+
+def stop_discovery(adapter):
+    if not state['discovering']:
+        fail('org.bluez.Error.Failed', 'No discovery started')
+    state['discovering'] = False
+    state['stops'] += 1
+    emit_props(adapter, ADAPTER, {'Discovering': dbus.Boolean(False)})
+
+
+def device_props(sd_hex, rssi, uuid):
+    props = {'RSSI': dbus.Int16(rssi, variant_level=1)}
+    if sd_hex:
+        props['ServiceData'] = dbus.Dictionary(
+            {SERVICE_UUID: dbus.Array(bytes.fromhex(sd_hex), signature='y')},
+            signature='sv', variant_level=1)
+    if uuid:
+        props['UUIDs'] = dbus.Array([SERVICE_UUID], signature='s', variant_level=1)
+    return props
+
+
+def advertised(obj, props):
+    '''PropertiesChanged for advertised data (dbusmock's UpdateProperties
+    cannot wrap a dictionary such as ServiceData).'''
+    for name, value in props.items():
+        obj.props[DEVICE][name] = value
+    obj.EmitSignal(dbus.PROPERTIES_IFACE, 'PropertiesChanged', 'sa{sv}as',
+                   [DEVICE, dbus.Dictionary(props, signature='sv'),
+                    dbus.Array([], signature='s')])
+
+
+def add_device(address, name):
+    '''A device as BlueZ makes it on a first sighting: the object, then the
+    advertised data as property changes.'''
+    path = manager().AddDevice(ARGS.adapter, address, name)
+    d = mockobject.objects[path]
+    d.props[DEVICE]['Bonded'] = dbus.Boolean(False, variant_level=1)
+    # Only the --device roller has GATT objects: these are out of reach.
+    d.AddMethods(DEVICE, [('Connect', '', '', connect_unreachable), ('Pair', '', '', pair)])
+    return d
+
+
+def connect_unreachable(obj):
+    fail('org.bluez.Error.ConnectionAttemptFailed', 'le-connection-abort-by-local')
+
+
+def appear():
+    if not state['discovering']:
+        return False
+    for spec in ARGS.advertise:
+        fields = spec.split(',')
+        address, sd_hex, rssi = fields[0], fields[1], int(fields[2])
+        uuid = len(fields) > 3 and fields[3] == 'uuid'
+        d = add_device(address, 'DermaRoll')
+        advertised(d, device_props(sd_hex, rssi, uuid))
+    if ARGS.stranger:
+        d = add_device(ARGS.stranger, 'Headphones')
+        advertised(d, {'RSSI': dbus.Int16(-40, variant_level=1), 'UUIDs': dbus.Array(
+            ['0000110b-0000-1000-8000-00805f9b34fb'], signature='s', variant_level=1)})
+    return False
+
+
+def on_message(_bus, message):
+    '''Notes who registers an agent: Pair must call it on that connection.'''
+    if message.get_type() == 1 and message.get_member() == 'RegisterAgent':
+        state['agent_owner'] = message.get_sender()
+        state['agent_path'] = message.get_args_list()[0]
+    return dbus.lowlevel.HANDLER_RESULT_NOT_YET_HANDLED
+
+
+def ask_agent():
+    kind, _, number = ARGS.pair_ask.partition(':')
+    methods = {
+        'authorize': ('RequestAuthorization', 'o', []),
+        'confirm': ('RequestConfirmation', 'ou', [dbus.UInt32(int(number or 0))]),
+        'passkey': ('RequestPasskey', 'o', []),
+        'display': ('DisplayPasskey', 'ouq', [dbus.UInt32(int(number or 0)), dbus.UInt16(0)]),
+    }
+    method, sig, extra = methods[kind]
+    bus = dbus.SessionBus()
+    manager_obj = mockobject.objects['/org/bluez']
+    if state['agent_path'] != manager_obj.default_agent:
+        fail('org.bluez.Error.AuthenticationFailed', 'no default agent')
+    try:
+        reply = bus.call_blocking(state['agent_owner'], state['agent_path'],
+                                  'org.bluez.Agent1', method, sig,
+                                  [dbus.ObjectPath(state['device_pairing'])] + extra,
+                                  timeout=20)
+    except dbus.exceptions.DBusException as e:
+        state['agent_answer'] = e.get_dbus_name()
+        fail('org.bluez.Error.AuthenticationRejected', 'agent refused')
+    state['agent_answer'] = 'ok'
+    if kind == 'passkey' and int(reply) != int(number):
+        fail('org.bluez.Error.AuthenticationFailed', 'wrong passkey')
+
+
+def pair(obj):
+    state['pair_calls'] += 1
+    if obj.props[DEVICE]['Paired']:
+        fail('org.bluez.Error.AlreadyExists', 'Already Exists')
+    if ARGS.pair_error:
+        fail(ARGS.pair_error, 'mock pairing failure')
+    state['device_pairing'] = obj.path
+    if ARGS.pair_ask:
+        ask_agent()
+    emit_props(obj, DEVICE, {'Paired': dbus.Boolean(True), 'Bonded': dbus.Boolean(True)})
+
+
+def mock_advertise(_obj, address, sd_hex, rssi):
+    '''The roller advertises again: new service data and RSSI.'''
+    path = '/org/bluez/%s/dev_%s' % (ARGS.adapter, address.replace(':', '_').upper())
+    advertised(mockobject.objects[path], device_props(sd_hex, rssi, False))
+
+
+def mock_discovery(_obj):
+    '''(discovering, StopDiscovery calls, the filter last set)'''
+    filt = state['filter']
+    if filt is None:
+        filt = dbus.Dictionary({}, signature='sv')
+    else:
+        filt = dbus.Dictionary(filt, signature='sv')
+    return (dbus.Boolean(state['discovering']), dbus.UInt32(state['stops']), filt)
+
+
+def mock_pairing(_obj):
+    '''(Pair calls, agents registered now, what the agent answered)'''
+    manager_obj = mockobject.objects['/org/bluez']
+    return (dbus.UInt32(state['pair_calls']), dbus.UInt32(len(manager_obj.agent_paths)),
+            state['agent_answer'])
+
+
 # ---- org.dermaroll.Mock: what the test asks for ----
 
 def mock_notify(_obj, name, value):
@@ -270,11 +444,19 @@ def setup(main):
         ('Subscribed', 's', 'b', mock_subscribed),
         ('Vanish', '', '', mock_vanish),
         ('DropLink', '', '', mock_drop_link),
+        ('Advertise', 'ssn', '', mock_advertise),
+        ('Discovery', '', 'bua{sv}', mock_discovery),
+        ('Pairing', '', 'uus', mock_pairing),
     ])
     if not ARGS.adapter:
         return
     adapter = main.AddAdapter(ARGS.adapter, 'dermaroll-test')
     a = mockobject.objects[adapter]
+    a.AddMethods(ADAPTER, [
+        ('SetDiscoveryFilter', 'a{sv}', '', set_discovery_filter),
+        ('StartDiscovery', '', '', start_discovery),
+        ('StopDiscovery', '', '', stop_discovery),
+    ])
     a.props[ADAPTER]['Powered'] = dbus.Boolean(ARGS.power == 'on', variant_level=1)
     a.props[ADAPTER]['PowerState'] = dbus.String(ARGS.power, variant_level=1)
     if not ARGS.device:
@@ -288,7 +470,9 @@ def setup(main):
     d.props[DEVICE]['ServiceData'] = dbus.Dictionary(
         {SERVICE_UUID: dbus.Array(bytes.fromhex(ARGS.service_data), signature='y')},
         signature='sv', variant_level=1)
-    d.AddMethods(DEVICE, [('Connect', '', '', connect), ('Disconnect', '', '', disconnect)])
+    d.props[DEVICE]['RSSI'] = dbus.Int16(ARGS.rssi, variant_level=1)
+    d.AddMethods(DEVICE, [('Connect', '', '', connect), ('Disconnect', '', '', disconnect),
+                          ('Pair', '', '', pair)])
 
 
 def main():
@@ -303,6 +487,7 @@ def main():
                                             None, True)
     main_object.AddTemplate('bluez5', None)
     mockobject.objects['/'] = main_object
+    bus.add_message_filter(on_message)
     setup(main_object)
     # Own the name last: once org.bluez appears, everything is in place.
     name = dbus.service.BusName('org.bluez', bus, do_not_queue=True)
