@@ -101,6 +101,7 @@ int app_run(const struct app_options *opts)
 	to.store = store;
 	to.clock = engine_clock_system();
 	to.engine.auto_advance = true;
+	to.home = true;
 	to.roller = roller;
 	hooks.changed = on_changed;
 	hooks.quit = on_quit;

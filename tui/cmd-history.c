@@ -11,38 +11,9 @@
 
 #include "cmd-common.h"
 #include "commands.h"
+#include "summary.h"
 
 #define NAME "history"
-
-static const char *state_word(enum store_session_state state)
-{
-	switch (state) {
-	case STORE_SESSION_OPEN:
-		return "open";
-	case STORE_SESSION_COMPLETED:
-		return "completed";
-	case STORE_SESSION_ABORTED:
-		return "stopped early";
-	case STORE_SESSION_INTERRUPTED:
-		return "interrupted";
-	}
-	return "unknown";
-}
-
-static const char *override_word(enum store_override_kind kind)
-{
-	switch (kind) {
-	case STORE_OVERRIDE_INTERVAL:
-		return "interval";
-	case STORE_OVERRIDE_PASSES:
-		return "passes";
-	case STORE_OVERRIDE_HEAD_WEAR:
-		return "head wear";
-	case STORE_OVERRIDE_CHECKLIST:
-		return "checklist";
-	}
-	return "unknown";
-}
 
 static char *format_seconds(uint32_t ms)
 {
@@ -73,7 +44,7 @@ static bool show_session(struct store *store, const struct store_session *ss,
 	if (!overrides)
 		return false;
 
-	printf("%s  %s  %s%s\n", iso, day, state_word(ss->state),
+	printf("%s  %s  %s%s\n", iso, day, summary_session_state_word(ss->state),
 	       overrides->len ? "  OVERRIDDEN" : "");
 	printf("  Roller: %s, firmware %s\n", label,
 	       ss->firmware && *ss->firmware ? ss->firmware : "not known");
@@ -117,7 +88,7 @@ static bool show_session(struct store *store, const struct store_session *ss,
 		g_autofree char *at = cmd_format_date_time(o->at_ms, own_tz);
 
 		printf("  OVERRIDE of the %s limit %s%s, %s: \"%s\"\n",
-		       override_word(o->kind), zone ? "on the " : "for the whole session",
+		       summary_override_word(o->kind), zone ? "on the " : "for the whole session",
 		       zone ? zone->phrase : "", at, o->reason);
 	}
 	return true;

@@ -36,8 +36,11 @@ enum style {
 	STYLE_FILL_TARGET,
 	STYLE_FILL_HIGH,
 	STYLE_FILL_HARD,
+	STYLE_HEAT_LOW,         /* the history's heat map: few passes that day */
+	STYLE_HEAT_MID,
+	STYLE_HEAT_HIGH,        /* the most */
 };
-#define STYLE_COUNT (STYLE_FILL_HARD + 1)
+#define STYLE_COUNT (STYLE_HEAT_HIGH + 1)
 
 enum look_colour {
 	LOOK_DEFAULT = -1,

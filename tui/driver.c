@@ -14,6 +14,8 @@ static const struct view_ops *const views[VIEW_COUNT] = {
 	[VIEW_ROUTINE] = &routine_view_ops,
 	[VIEW_AFTERCARE] = &aftercare_view_ops,
 	[VIEW_HELP] = &help_view_ops,
+	[VIEW_HOME] = &home_view_ops,
+	[VIEW_HISTORY] = &history_view_ops,
 };
 
 /* ---- Screens ---- */
@@ -195,6 +197,7 @@ static gboolean finish_session(gpointer data)
 	if (engine_state(tui->engine) == ENGINE_STATE_AFTERCARE &&
 	    !engine_finish(tui->engine, &error))
 		tui_set_message(tui, STYLE_BAD, "%s", error->message);
+	tui->history_changes++;
 	tui_changed(tui);
 	return G_SOURCE_REMOVE;
 }
@@ -277,6 +280,9 @@ static void on_connection(struct engine *e, bool connected, const char *message,
 	struct tui *tui = data;
 
 	tui->connected = connected;
+	/* Connecting recorded the roller and its head. */
+	if (connected)
+		tui->history_changes++;
 	g_free(tui->link_message);
 	tui->link_message = g_strdup(message);
 	tui_changed(tui);
@@ -313,10 +319,10 @@ struct tui *tui_new(const struct tui_options *opts, const struct tui_hooks *hook
 	for (int i = 0; i < VIEW_COUNT; i++)
 		tui->priv[i] = g_malloc0(MAX(views[i]->private_size, 1));
 	tui->engine = engine_new(opts->policy, opts->store, opts->clock, &handler, tui);
-	tui->stack[0] = VIEW_ROUTINE;
+	tui->stack[0] = opts->home ? VIEW_HOME : VIEW_ROUTINE;
 	tui->depth = 1;
-	if (views[VIEW_ROUTINE]->open)
-		views[VIEW_ROUTINE]->open(tui, tui->priv[VIEW_ROUTINE]);
+	if (views[tui->stack[0]]->open)
+		views[tui->stack[0]]->open(tui, tui->priv[tui->stack[0]]);
 	if (!engine_start(tui->engine, &tui->opts.engine, error)) {
 		tui_free(tui);
 		return NULL;

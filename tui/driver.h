@@ -32,6 +32,9 @@ struct tui_options {
 	 * reference is taken); NULL when the roller is elsewhere. */
 	struct virtual_roller *roller;
 	GTimeZone *tz;                       /* for the times shown; NULL: local */
+	/* Open on the home screen, the routine waiting for Enter or r;
+	 * false: on the routine's checklist. */
+	bool home;
 };
 
 /* Makes the engine and starts the routine at its checklist; then give it
@@ -53,7 +56,7 @@ const struct engine_handler *tui_engine_handler(void);
 void tui_key(struct tui *tui, int key);
 /* Draws the whole screen (the caller cleared it). */
 void tui_draw(struct tui *tui, struct draw *d);
-/* The name of the screen on top: "routine", "aftercare", "help". */
+/* The name of the screen on top: "home", "routine", "aftercare", "help". */
 const char *tui_view_name(struct tui *tui);
 /* Whether the screen shows a running clock (so it needs a redraw every
  * second). */

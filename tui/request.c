@@ -36,6 +36,10 @@ const char *request_group_title(enum request_group group)
 	switch (group) {
 	case REQUEST_GROUP_SCREEN:
 		return "Every screen";
+	case REQUEST_GROUP_HOME:
+		return "Home";
+	case REQUEST_GROUP_HISTORY:
+		return "History";
 	case REQUEST_GROUP_CHECKLIST:
 		return "Checklist and questions";
 	case REQUEST_GROUP_ROUTINE:

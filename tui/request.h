@@ -28,6 +28,8 @@ enum tui_key {
 
 enum request_group {
 	REQUEST_GROUP_SCREEN,        /* every screen */
+	REQUEST_GROUP_HOME,          /* the home screen */
+	REQUEST_GROUP_HISTORY,       /* the history screen */
 	REQUEST_GROUP_CHECKLIST,     /* answering, and confirming */
 	REQUEST_GROUP_ROUTINE,       /* the zones */
 	REQUEST_GROUP_HAND,          /* rolling by hand: virtual rollers only */
@@ -41,10 +43,18 @@ enum request_group {
 	X(REDRAW,      TUI_KEY_CTRL_L, SCREEN,    "Draw the whole screen again") \
 	X(SCROLL_DOWN, 'j',            SCREEN,    "Scroll down (also the down arrow)") \
 	X(SCROLL_UP,   'k',            SCREEN,    "Scroll up (also the up arrow)") \
+	X(ROUTINE,     'r',            HOME,      "Start the routine: the checklist, then the zones (also Enter)") \
+	X(HISTORY,     'h',            HOME,      "Show the history: calendar, charts per zone, sessions, reactions") \
+	X(CALENDAR,    '1',            HISTORY,   "The calendar of passes per day, and the passes per zone") \
+	X(ZONE_CHART,  '2',            HISTORY,   "The chart of one zone: passes and mean pressure per session") \
+	X(SESSIONS,    '3',            HISTORY,   "The sessions; Enter shows the one chosen with j/k in full") \
+	X(REACTIONS,   '4',            HISTORY,   "The reactions written in the journal") \
+	X(ZONE_PREV,   '[',            HISTORY,   "Chart the previous zone") \
+	X(ZONE_NEXT,   ']',            HISTORY,   "Chart the next zone") \
 	X(YES,         'y',            CHECKLIST, "Answer yes") \
 	X(NO,          'n',            CHECKLIST, "Answer no") \
 	X(PREVIOUS,    'b',            CHECKLIST, "Back to the previous question") \
-	X(NEXT_ZONE,   TUI_KEY_ENTER,  ROUTINE,   "Done with this zone: on to the next") \
+	X(NEXT_ZONE,   TUI_KEY_ENTER,  ROUTINE,   "Done with this zone: on to the next (on the home screen: start the routine; in the history: show the session chosen)") \
 	X(SKIP_ZONE,   's',            ROUTINE,   "Skip this zone") \
 	X(OVERRIDE,    'o',            ROUTINE,   "Pass a zone's lock with a reason typed in full") \
 	X(FINISH,      'f',            ROUTINE,   "End the routine now and show the aftercare (asks first)") \

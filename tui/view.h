@@ -14,8 +14,10 @@ enum view_id {
 	VIEW_ROUTINE,
 	VIEW_AFTERCARE,
 	VIEW_HELP,
+	VIEW_HOME,
+	VIEW_HISTORY,
 };
-#define VIEW_COUNT (VIEW_HELP + 1)
+#define VIEW_COUNT (VIEW_HISTORY + 1)
 
 struct view_ops {
 	const char *name;
@@ -36,6 +38,8 @@ struct view_ops {
 extern const struct view_ops routine_view_ops;
 extern const struct view_ops aftercare_view_ops;
 extern const struct view_ops help_view_ops;
+extern const struct view_ops home_view_ops;
+extern const struct view_ops history_view_ops;
 
 #define TUI_WARNINGS_KEPT 16
 
@@ -72,6 +76,10 @@ struct tui {
 	char *message;               /* one line for the user, or NULL */
 	enum style message_style;
 	guint finish_idle;
+	/* Counts what may have changed the stored history (a roller came
+	 * and recorded its head, a session was stored): screens that show
+	 * the history read it again when it moved. */
+	unsigned int history_changes;
 
 	struct hand hand;
 };

@@ -120,6 +120,14 @@ static char *dump(struct tui *tui, int rows, int cols)
 
 /* ---- The fixture ---- */
 
+/* How a test starts; NULL: on the routine's checklist, an empty history. */
+struct setup {
+	bool home;                   /* on the home screen */
+	uint16_t head_uses;          /* the virtual roller's head */
+	/* Writes a history through store.h before the roller comes. */
+	void (*fill)(struct store *store);
+};
+
 struct fixture {
 	char *dir;
 	struct policy *policy;
@@ -150,6 +158,7 @@ static void on_quit(void *data)
 
 static void fixture_setup(struct fixture *f, gconstpointer data)
 {
+	const struct setup *setup = data;
 	g_autoptr(GError) error = NULL;
 	g_autofree char *path = NULL;
 	struct virtual_roller_options vo;
@@ -167,10 +176,14 @@ static void fixture_setup(struct fixture *f, gconstpointer data)
 	f->now_ms = T0_MS;
 	f->clock = (struct engine_clock) { pinned_now, NULL, f };
 	f->tz = g_time_zone_new_utc();
+	if (setup && setup->fill)
+		setup->fill(f->store);
 
 	virtual_roller_options_default(&vo);
 	vo.speed = SPEED;
 	vo.autopilot = FALSE;
+	if (setup)
+		vo.head_uses = setup->head_uses;
 	link = sim_start(f->store, &vo, &f->vr, &error);
 	g_assert_no_error(error);
 	g_assert_nonnull(link);
@@ -181,6 +194,7 @@ static void fixture_setup(struct fixture *f, gconstpointer data)
 	to.engine.auto_advance = true;
 	to.roller = f->vr;
 	to.tz = f->tz;
+	to.home = setup && setup->home;
 	f->tui = tui_new(&to, &hooks, &error);
 	g_assert_no_error(error);
 	tui_set_link(f->tui, link);
@@ -643,6 +657,193 @@ static void test_too_small(struct fixture *f, gconstpointer data)
 	g_assert_true(g_str_has_prefix(got, "dermaroll needs a terminal of at least 80 columns and 24\n"));
 }
 
+
+/* ---- A history written through store.h ---- */
+
+#define DAY_MS G_GINT64_CONSTANT(86400000)
+#define HOUR_MS G_GINT64_CONSTANT(3600000)
+
+static const uint8_t face_zones[] = {
+	DP_ZONE_FOREHEAD, DP_ZONE_LEFT_CHEEK, DP_ZONE_RIGHT_CHEEK, DP_ZONE_NOSE,
+	DP_ZONE_CHIN, DP_ZONE_UPPER_LIP, DP_ZONE_NECK,
+};
+
+/* One stored session: @n zones of @zones, @per_dir passes each way and
+ * a mean pressure of @mean_cn, a zone every five minutes from @start_ms. */
+static int64_t add_session(struct store *store, int64_t roller, int64_t head,
+			   int64_t start_ms, const uint8_t *zones, size_t n,
+			   uint16_t per_dir, uint16_t mean_cn,
+			   enum store_session_state state)
+{
+	g_autoptr(GError) error = NULL;
+	struct store_session_start start = {
+		.roller_id = roller, .head_id = head, .started_ms = start_ms,
+	};
+	int64_t id = 0;
+
+	g_assert_true(store_session_begin(store, &start, &id, &error));
+	g_assert_no_error(error);
+	for (size_t i = 0; i < n; i++) {
+		struct store_zone_result r = {
+			.zone = zones[i],
+			.passes = { per_dir, per_dir, per_dir },
+			.mean_force_cn = mean_cn,
+			.peak_force_cn = (uint16_t)(mean_cn + 120),
+			.over_warn_ms = mean_cn > 450 ? 1500 : 0,
+			.started_ms = start_ms + (int64_t)i * 300000,
+			.ended_ms = start_ms + (int64_t)i * 300000 + 240000,
+		};
+
+		g_assert_true(store_zone_result_record(store, id, &r, &error));
+		g_assert_no_error(error);
+	}
+	g_assert_true(store_session_end(store, id, start_ms + (int64_t)n * 300000, state,
+					&error));
+	g_assert_no_error(error);
+	return id;
+}
+
+/*
+ * The bathroom roller's last weeks (T0 is Wed 25 Nov 08:00): the face on
+ * 15 Oct and 4 Nov, the scalp on 15 Nov, then last night the forehead
+ * again under an override and the left cheek, stopped early; a reaction
+ * the next morning.  The body zones on 23 Oct, too lightly.  Its head has
+ * been used 8 times.
+ */
+static void fill_sessions(struct store *store)
+{
+	static const uint8_t scalp[] = { DP_ZONE_SCALP };
+	static const uint8_t body[] = { DP_ZONE_NECK, DP_ZONE_DECOLLETAGE, DP_ZONE_HANDS };
+	static const uint8_t last_night[] = { DP_ZONE_FOREHEAD, DP_ZONE_LEFT_CHEEK };
+	g_autoptr(GError) error = NULL;
+	int64_t roller = 0, head = 0, id;
+	struct store_journal_entry reaction = {
+		.at_ms = T0_MS - 1 * HOUR_MS, .zone = DP_ZONE_FOREHEAD,
+		.redness = 2, .swelling = 1, .note = (char *)"Warm and a little red",
+	};
+
+	g_assert_true(store_roller_update(store, "DR-TEST-0001", "1.0.0",
+					  T0_MS - 41 * DAY_MS, &roller, &error));
+	g_assert_true(store_roller_rename(store, roller, "Bathroom roller", &error));
+	g_assert_true(store_head_fit(store, roller, "H-0001", 500, T0_MS - 41 * DAY_MS, 8,
+				     &head, &error));
+	g_assert_no_error(error);
+	add_session(store, roller, head, T0_MS - 41 * DAY_MS + 11 * HOUR_MS, face_zones,
+		    G_N_ELEMENTS(face_zones), 4, 250, STORE_SESSION_COMPLETED);
+	add_session(store, roller, head, T0_MS - 33 * DAY_MS + 11 * HOUR_MS, body,
+		    G_N_ELEMENTS(body), 5, 90, STORE_SESSION_COMPLETED);
+	add_session(store, roller, head, T0_MS - 21 * DAY_MS + 11 * HOUR_MS, face_zones,
+		    G_N_ELEMENTS(face_zones), 4, 310, STORE_SESSION_COMPLETED);
+	add_session(store, roller, head, T0_MS - 10 * DAY_MS + 11 * HOUR_MS, scalp, 1, 5, 380,
+		    STORE_SESSION_COMPLETED);
+	id = add_session(store, roller, head, T0_MS - 12 * HOUR_MS, last_night,
+			 G_N_ELEMENTS(last_night), 4, 470, STORE_SESSION_ABORTED);
+	g_assert_true(store_override_add(store, id, DP_ZONE_FOREHEAD, STORE_OVERRIDE_INTERVAL,
+					 "My dermatologist said the forehead may go again",
+					 T0_MS - 12 * HOUR_MS, &error));
+	g_assert_true(store_journal_add(store, &reaction, NULL, &error));
+	g_assert_no_error(error);
+}
+
+/* ---- The home and history screens ---- */
+
+static const struct setup home_empty = { .home = true };
+static const struct setup home_sessions = { .home = true, .fill = fill_sessions };
+static const struct setup home_worn = { .home = true, .head_uses = 10 };
+
+/* A first run: the roller just came, nothing is locked; Enter starts the
+ * routine, and q on its checklist comes back home. */
+static void test_home_empty(struct fixture *f, gconstpointer data)
+{
+	static const char *const script[] = {
+		"view home",
+		"connected",
+		"dump home-empty",
+		"keys h",
+		"view history",
+		"dump history-empty",
+		"keys 2",
+		"dump history-zone-empty",
+		"keys q",
+		"keys y<Space>",
+		"view home",
+		"keys <Enter>",
+		"view routine",
+		"keys q",
+		"view home",
+		"keys r",
+		"view routine",
+		"keys nnnnnnny",
+		"state rolling",
+		"keys q",
+		"view routine",
+		NULL
+	};
+
+	run(f, script);
+	g_assert_false(f->quit);
+	g_assert_cmpint(engine_session_id(tui_engine(f->tui)), >, 0);
+}
+
+static void test_home_sessions(struct fixture *f, gconstpointer data)
+{
+	static const char *const script[] = {
+		"connected",
+		"dump home-sessions",
+		"keys jjjj",
+		"dump home-sessions-scrolled",
+		"keys q",
+		"quit",
+		NULL
+	};
+
+	run(f, script);
+}
+
+/* Every page of the history, the last session in full. */
+static void test_history(struct fixture *f, gconstpointer data)
+{
+	static const char *const script[] = {
+		"connected",
+		"keys h",
+		"view history",
+		"dump history-calendar",
+		"keys 2",
+		"dump history-zone-forehead",
+		"keys ]]]]]]",
+		"dump history-zone-neck",
+		"keys [[[[[[[",
+		"dump history-zone-scalp",
+		"keys 3",
+		"dump history-sessions",
+		"keys jk<Enter>",
+		"dump history-session-detail",
+		"keys q",
+		"keys jjj<Enter>",
+		"dump history-session-body",
+		"keys q",
+		"keys 4",
+		"dump history-reactions",
+		"keys q",
+		"view home",
+		NULL
+	};
+
+	run(f, script);
+	g_assert_false(f->quit);
+}
+
+static void test_home_worn_head(struct fixture *f, gconstpointer data)
+{
+	static const char *const script[] = {
+		"connected",
+		"dump home-worn-head",
+		NULL
+	};
+
+	run(f, script);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -654,6 +855,13 @@ int main(int argc, char **argv)
 	ADD("/tui/routine/too-hard-max-passes", test_too_hard);
 	ADD("/tui/routine/link-dropped", test_link_dropped);
 	ADD("/tui/robustness/too-small", test_too_small);
+#define ADD_SETUP(path, setup, fn) \
+	g_test_add(path, struct fixture, setup, fixture_setup, fn, fixture_teardown)
+	ADD_SETUP("/tui/home/empty-history", &home_empty, test_home_empty);
+	ADD_SETUP("/tui/home/sessions-locks-reminders", &home_sessions, test_home_sessions);
+	ADD_SETUP("/tui/home/worn-head", &home_worn, test_home_worn_head);
+	ADD_SETUP("/tui/history/pages", &home_sessions, test_history);
+#undef ADD_SETUP
 #undef ADD
 	g_test_add_func("/tui/request/table", test_help_lists_every_key);
 	g_test_add_func("/tui/draw/helpers", test_draw_helpers);

@@ -5,7 +5,8 @@ person would use it, on a private tmux server.
 
 Usage: test-tmux.py DERMAROLL  (prints TAP; the screens go out as comments)
 
-It answers the checklist with send-keys, waits for the autopilot to move
+It starts on the home screen, opens the history there, starts the routine
+with r, answers the checklist with send-keys, waits for the autopilot to move
 the routine on, rolls by hand, follows a resize, reads the screens with
 capture-pane, and at the end checks the demo history with
 `dermaroll history --database`, and that the real history was not made.
@@ -109,13 +110,34 @@ class Sandbox:
         check(p.returncode == 0, "history: %s" % p.stderr)
         return p.stdout
 
+    def restart(self):
+        """A new tmux server for the next run: the old one may still be
+        on its way out when the next new-session comes."""
+        global SERVER
+        tmux("kill-server", check_rc=False)
+        Sandbox.count += 1
+        SERVER = "dermaroll-test-%d-%d" % (os.getpid(), Sandbox.count)
+
     def close(self):
         tmux("kill-server", check_rc=False)
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def answer_checklist():
+def home():
+    """The first screen; returns it."""
+    screen = wait_for("Next allowed, with the 0.5 mm head of DR-SIM-", "the home screen")
+    check("dermaroll - home" in screen, "the home screen's title:\n" + screen)
+    return screen
+
+
+def start_routine():
+    home()
+    tmux("send-keys", "-t", "t", "r")
     wait_for("question 1 of 8", "the checklist")
+
+
+def answer_checklist():
+    start_routine()
     for _ in range(7):
         tmux("send-keys", "-t", "t", "n")
     wait_for("question 8 of 8", "the last question")
@@ -124,6 +146,10 @@ def answer_checklist():
 
 def test_whole_routine(sb):
     sb.start()
+    screen = home()
+    check("Forehead     now" in screen, "a first run locks nothing:\n" + screen)
+    check("Sanitise the head before the next session" in screen, "the reminder:\n" + screen)
+    show("home, a first run, 80x24", screen)
     answer_checklist()
     screen = wait_for("Zone 2 of 7: Left cheek", "the autopilot moves on")
     check("[v] Forehead" in screen, "the forehead is marked done")
@@ -162,9 +188,29 @@ def test_whole_routine(sb):
         check(l.split()[-9:-6] == ["4", "4", "4"], "4 passes each way: %r" % l)
     check(not os.path.exists(os.path.join(sb.data, "dermaroll", "history.db")),
           "the demo never writes the real history")
-    # A second demo is a new virtual roller, with a serial of its own.
-    tmux("kill-session", "-t", "t")
+    # A second demo is a new virtual roller, with a serial of its own, and
+    # the home screen knows the first one's routine.
+    sb.restart()
     sb.start()
+    screen = wait_for("No retinoids, acids or vitamin C for 72 hours", "the reminders")
+    forehead = [l for l in screen.split("\n") if l.startswith("   Forehead")]
+    check(forehead and "now" not in forehead[0] and ":" in forehead[0],
+          "the forehead is locked until a date:\n" + screen)
+    show("home after a routine, 80x24", screen)
+    tmux("send-keys", "-t", "t", "h")
+    screen = wait_for("Passes per day, 12 weeks", "the history")
+    check("1 session on 1 day" in screen and "84 passes" in screen, "the calendar:\n" + screen)
+    show("history, calendar, 80x24", screen)
+    tmux("send-keys", "-t", "t", "3")
+    wait_for("Sessions, the newest first", "the sessions")
+    tmux("send-keys", "-t", "t", "Enter")
+    screen = wait_for("Reactions after it", "the session in full")
+    check(sum(1 for l in screen.split("\n") if l.rstrip().endswith(" s")
+              and "    4     4     4" in l) == 7, "seven zones in full:\n" + screen)
+    show("history, the session in full, 80x24", screen)
+    tmux("send-keys", "-t", "t", "q")
+    wait_for("Sessions, the newest first", "back to the sessions")
+    tmux("send-keys", "-t", "t", "q")
     answer_checklist()
     screen = wait_for("Zone 1 of 7: Forehead", "the second demo")
     check("DR-SIM-0002" in screen.split("\n")[0], "a new serial:\n" + screen)
@@ -201,7 +247,7 @@ def test_sigterm(sb):
 
 def test_crash_restores_terminal(sb):
     sb.start()
-    wait_for("question 1 of 8", "the checklist")
+    start_routine()
     os.kill(program_pid(), signal.SIGSEGV)
     restored(wait_for("TTY=", "the crash"), 128 + signal.SIGSEGV)
 
