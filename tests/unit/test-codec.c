@@ -11,26 +11,9 @@
 #include <glib.h>
 
 #include "dp/codec.h"
+#include "test-hex.h"
 
 /* ---- Helpers ---- */
-
-/* Hex with optional spaces, for byte vectors that read like the spec. */
-static size_t hex_to(uint8_t *out, size_t cap, const char *hex)
-{
-	size_t n = 0;
-
-	for (const char *p = hex; *p; ) {
-		if (*p == ' ') {
-			p++;
-			continue;
-		}
-		g_assert_true(g_ascii_isxdigit(p[0]) && g_ascii_isxdigit(p[1]));
-		g_assert_cmpuint(n, <, cap);
-		out[n++] = (uint8_t)(g_ascii_xdigit_value(p[0]) << 4 | g_ascii_xdigit_value(p[1]));
-		p += 2;
-	}
-	return n;
-}
 
 /* A frame with version byte @ver, type @type and a body in hex; the length
  * field is computed. */

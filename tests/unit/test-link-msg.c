@@ -11,23 +11,7 @@
 #include <glib.h>
 
 #include "dp/link-msg.h"
-
-static size_t hex_to(uint8_t *out, size_t cap, const char *hex)
-{
-	size_t n = 0;
-
-	for (const char *p = hex; *p; ) {
-		if (*p == ' ') {
-			p++;
-			continue;
-		}
-		g_assert_true(g_ascii_isxdigit(p[0]) && g_ascii_isxdigit(p[1]));
-		g_assert_cmpuint(n, <, cap);
-		out[n++] = (uint8_t)(g_ascii_xdigit_value(p[0]) << 4 | g_ascii_xdigit_value(p[1]));
-		p += 2;
-	}
-	return n;
-}
+#include "test-hex.h"
 
 static const uint8_t value3[] = { 0xaa, 0xbb, 0xcc };
 static const uint8_t command_frame[] = { 0x10, 0x05, 0x00, 0x04, 0x02 };
