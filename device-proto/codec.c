@@ -1044,7 +1044,7 @@ enum dp_err dp_response_decode(const uint8_t *buf, size_t len, struct dp_respons
 	return DP_OK;
 }
 
-/* ---- §9 Advertising service data ---- */
+/* ---- §9.2 Advertising payload (manufacturer data) ---- */
 
 enum dp_err dp_adv_encode(const struct dp_adv *adv, uint8_t *buf, size_t cap, size_t *out_len)
 {

@@ -187,22 +187,20 @@ static bool has_our_uuid(GDBusProxy *device)
 	return false;
 }
 
-/* Our entry of ServiceData: found (true) even when it does not decode, in
- * which case adv stays zero. */
-static bool our_service_data(GDBusProxy *device, struct dp_adv *adv)
+bool bluez_device_adv(GDBusProxy *device, struct dp_adv *adv)
 {
-	g_autoptr(GVariant) sd = g_dbus_proxy_get_cached_property(device, "ServiceData");
+	g_autoptr(GVariant) md = g_dbus_proxy_get_cached_property(device, "ManufacturerData");
 	g_autoptr(GVariant) value = NULL;
 	GVariantIter iter;
-	const char *uuid;
+	guint16 company;
 	GVariant *v;
 
 	memset(adv, 0, sizeof(*adv));
-	if (!sd || !g_variant_is_of_type(sd, G_VARIANT_TYPE("a{sv}")))
+	if (!md || !g_variant_is_of_type(md, G_VARIANT_TYPE("a{qv}")))
 		return false;
-	g_variant_iter_init(&iter, sd);
-	while (!value && g_variant_iter_next(&iter, "{&sv}", &uuid, &v)) {
-		if (g_ascii_strcasecmp(uuid, DP_SERVICE_UUID) == 0)
+	g_variant_iter_init(&iter, md);
+	while (!value && g_variant_iter_next(&iter, "{qv}", &company, &v)) {
+		if (company == DP_ADV_COMPANY_ID)
 			value = g_variant_ref(v);
 		g_variant_unref(v);
 	}
@@ -212,7 +210,7 @@ static bool our_service_data(GDBusProxy *device, struct dp_adv *adv)
 		gsize len;
 		const uint8_t *buf = g_variant_get_fixed_array(value, &len, 1);
 
-		/* §9.2: malformed service data says nothing about pairing. */
+		/* §9.2: a malformed payload says nothing about pairing. */
 		if (dp_adv_decode(buf, len, adv) != DP_OK)
 			memset(adv, 0, sizeof(*adv));
 	}
@@ -238,20 +236,17 @@ static bool device_on_adapter(GDBusProxy *device, GDBusProxy *adapter)
 }
 
 /* Fills roller from the device's cached properties; false if the device
- * is not a roller.  §9.1: a roller is known by our UUID in the UUID list or
- * in the service data; either alone is enough.  BlueZ fills UUIDs and
- * ServiceData from separate AD structures, and a roller whose UUID list and
- * service data travel in different advertisements (tests/ble/README.md: they
- * do not fit one legacy advertisement) may show only the service data. */
+ * is not a roller.  §9.1: a roller is known by our UUID in its UUID list
+ * only; the manufacturer data under DP_ADV_COMPANY_ID (the SIG's test ID,
+ * which other devices use too) is read from a device so known. */
 static bool read_roller(GDBusProxy *device, struct bluez_roller *roller)
 {
 	g_autoptr(GVariant) rssi = NULL;
-	bool by_data;
 
 	memset(roller, 0, sizeof(*roller));
-	by_data = our_service_data(device, &roller->adv);
-	if (!by_data && !has_our_uuid(device))
+	if (!has_our_uuid(device))
 		return false;
+	bluez_device_adv(device, &roller->adv);
 	if (!string_prop(device, "Address", roller->address, sizeof(roller->address)))
 		return false;
 	if (!string_prop(device, "Name", roller->name, sizeof(roller->name)))
@@ -445,7 +440,6 @@ static void on_props(GDBusObjectManagerClient *manager, GDBusObjectProxy *object
 		return;
 	/* Only what comes from the air counts as a sighting. */
 	consider(scan, proxy, changed_has(changed, "RSSI") ||
-			      changed_has(changed, "ServiceData") ||
 			      changed_has(changed, "UUIDs") ||
 			      changed_has(changed, "ManufacturerData"));
 }

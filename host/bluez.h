@@ -156,7 +156,7 @@ struct bluez_roller {
 	char address[18];            /* "AA:BB:CC:DD:EE:FF" */
 	char name[64];               /* Device1.Name, else Alias; "" if neither */
 	int16_t rssi;                /* dBm, or BLUEZ_RSSI_UNKNOWN */
-	struct dp_adv adv;           /* service data; proto_major 0: none seen */
+	struct dp_adv adv;           /* §9.2 payload; proto_major 0: none seen */
 	bool pairing;                /* DP_ADV_PAIRING set: ready to pair (§9.3) */
 	bool bonded;                 /* Bonded (or Paired before BlueZ 5.65) */
 };
@@ -164,7 +164,7 @@ struct bluez_roller {
 enum bluez_scan_event {
 	BLUEZ_SCAN_STARTED,          /* StartDiscovery answered */
 	BLUEZ_SCAN_FOUND,            /* a roller was seen for the first time */
-	BLUEZ_SCAN_CHANGED,          /* its RSSI, service data, name or bond changed */
+	BLUEZ_SCAN_CHANGED,          /* its RSSI, adv payload, name or bond changed */
 	BLUEZ_SCAN_LOST,             /* BlueZ forgot it (its object was removed) */
 	BLUEZ_SCAN_FAILED,           /* discovery ended; error says why; nothing follows */
 };
@@ -179,8 +179,8 @@ typedef void (*bluez_scan_func)(struct bluez_scan *scan, enum bluez_scan_event e
 /* Discovery for rollers on the adapter (name, or the first one), on a model
  * that is ready: SetDiscoveryFilter {Transport: le, UUIDs: [DP_SERVICE_UUID],
  * RSSI: rssi_min when not 0}, then StartDiscovery.  A device is a roller
- * when DP_SERVICE_UUID is in its UUIDs *or* keys its ServiceData (§9.1;
- * doc/bluez-backend.md says why both).  Returns NULL with error set, and
+ * when DP_SERVICE_UUID is in its UUIDs (§9.1); its pairing flag and major
+ * come from bluez_device_adv().  Returns NULL with error set, and
  * func and destroy never called, when the adapter cannot scan (bluetoothd
  * not running, no adapter, off, rfkill).  Otherwise every event comes from
  * the main loop; destroy runs on user_data when the scan is freed. */
@@ -190,6 +190,13 @@ struct bluez_scan *bluez_scan_start(struct bluez *bluez, const char *adapter, in
 /* Stops discovery (StopDiscovery, not awaited) and frees the scan; func is
  * not called again. */
 void bluez_scan_stop(struct bluez_scan *scan);
+
+/* The advertising payload (PROTOCOL.md §9.2) in a device's cached
+ * ManufacturerData under DP_ADV_COMPANY_ID: true when that entry exists,
+ * with *adv zero (proto_major 0) if it does not decode; false, *adv zero,
+ * when there is none.  It says nothing about whether the device is a
+ * roller: that is our UUID in its UUIDs (§9.1). */
+bool bluez_device_adv(GDBusProxy *device, struct dp_adv *adv);
 
 /* The roller with this address as the model knows it now (scanning or
  * not); false when BlueZ has no such device or it is not a roller. */

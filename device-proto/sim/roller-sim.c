@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * roller-sim: a virtual roller served on a local SOCK_SEQPACKET socket
- * (PROTOCOL.md §10), one host at a time.  Usage: doc/roller-sim.md.
+ * (PROTOCOL.md §10), or with --ble as a Bluetooth LE peripheral through
+ * BlueZ (ble-advert.c, ble-peripheral.c), one host at a time.  Usage:
+ * doc/roller-sim.md.
  */
 #include <errno.h>
 #include <locale.h>
@@ -17,12 +19,16 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
+#include "ble-advert.h"
+#include "ble-peripheral.h"
 #include "scenario.h"
 #include "virtual-roller.h"
 
 struct sim {
 	GMainLoop *loop;
 	struct virtual_roller *vr;
+	struct ble_advert *ble;
+	gboolean quiet;
 	int listen_fd;
 	gboolean was_attached;
 	char *last_status;
@@ -52,7 +58,8 @@ static gboolean on_status(gpointer data)
 	const char *zone;
 
 	if (attached != sim->was_attached) {
-		g_print("%s\n", attached ? "host connected" : "host left");
+		if (!sim->quiet)
+			g_print("%s\n", attached ? "host connected" : "host left");
 		sim->was_attached = attached;
 	}
 	dp_fw_status(fw, &st);
@@ -64,7 +71,8 @@ static gboolean on_status(gpointer data)
 			       st.log_next_seq, st.battery_pct,
 			       (st.flags & DP_STATUS_PAIRING) ? ", pairing" : "");
 	if (g_strcmp0(line, sim->last_status) != 0) {
-		g_print("[%8.1f s] %s\n", virtual_roller_time(sim->vr) / 1000.0, line);
+		if (!sim->quiet)
+			g_print("[%8.1f s] %s\n", virtual_roller_time(sim->vr) / 1000.0, line);
 		g_free(sim->last_status);
 		sim->last_status = g_steal_pointer(&line);
 	}
@@ -94,12 +102,52 @@ static gboolean on_accept(int fd, GIOCondition cond, gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-static gboolean on_signal(gpointer data)
+static gboolean quit_loop(gpointer data)
 {
 	struct sim *sim = data;
 
 	g_main_loop_quit(sim->loop);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean on_signal(gpointer data)
+{
+	struct sim *sim = data;
+
+	/* BLE: unregister from bluetoothd first, then quit. */
+	if (sim->ble)
+		ble_advert_stop(sim->ble, quit_loop, sim);
+	else
+		g_main_loop_quit(sim->loop);
 	return G_SOURCE_CONTINUE;
+}
+
+/* SIGUSR1: the button held down (§9.3). */
+static gboolean on_long_press(gpointer data)
+{
+	struct sim *sim = data;
+
+	virtual_roller_long_press(sim->vr);
+	if (!sim->quiet)
+		g_print("long press: pairing mode for 60 s\n");
+	return G_SOURCE_CONTINUE;
+}
+
+static void on_ble_ready(struct ble_advert *ba, const GError *error, void *data)
+{
+	struct sim *sim = data;
+
+	if (error) {
+		g_printerr("roller-sim: %s\n", error->message);
+		sim->exit_status = 1;
+		g_main_loop_quit(sim->loop);
+		return;
+	}
+	/* One line scripts wait for (doc/roller-sim.md). */
+	g_print("roller-sim %s: ready on %s (%s) as \"DermaRoll %s\"%s\n",
+		virtual_roller_serial(sim->vr), ble_advert_adapter(ba), ble_advert_address(ba),
+		virtual_roller_serial(sim->vr),
+		virtual_roller_firmware(sim->vr)->pairing ? ", pairing mode on" : "");
 }
 
 /* Binds and listens on path, replacing a stale socket but never another
@@ -201,6 +249,44 @@ static gboolean in_range(gint64 v, gint64 min, gint64 max, const char *name, GEr
 	return FALSE;
 }
 
+/* --ble: the system bus (or DBUS_SYSTEM_BUS_ADDRESS), then the main loop
+ * until a signal; ble-advert.c reports readiness or the error. */
+static int run_ble(struct sim *sim, const char *adapter, gboolean power_on)
+{
+	struct ble_advert_options bo = { .adapter = adapter, .power_on = power_on,
+					 .quiet = sim->quiet };
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GDBusConnection) bus = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, &error);
+	const struct ble_peripheral_counters *c;
+
+	if (!bus) {
+		g_printerr("roller-sim: cannot reach the system D-Bus, which bluetoothd "
+			   "uses: %s\n", error->message);
+		virtual_roller_unref(sim->vr);
+		return 1;
+	}
+	sim->loop = g_main_loop_new(NULL, FALSE);
+	sim->ble = ble_advert_start(bus, sim->vr, &bo, on_ble_ready, sim);
+	g_unix_signal_add(SIGINT, on_signal, sim);
+	g_unix_signal_add(SIGTERM, on_signal, sim);
+	g_unix_signal_add(SIGUSR1, on_long_press, sim);
+	g_timeout_add(250, on_status, sim);
+	if (!sim->exit_status)
+		g_main_loop_run(sim->loop);
+	c = ble_advert_counters(sim->ble);
+	if (!sim->quiet && c)
+		g_print("roller-sim: stopping: %u connections, %" G_GUINT64_FORMAT
+			" notifications, %" G_GUINT64_FORMAT " indications, %" G_GUINT64_FORMAT
+			" reads, %" G_GUINT64_FORMAT " writes, %" G_GUINT64_FORMAT
+			" ATT errors\n", c->connections, c->notifications, c->indications,
+			c->reads, c->writes, c->refused);
+	ble_advert_free(sim->ble);
+	virtual_roller_unref(sim->vr);
+	g_main_loop_unref(sim->loop);
+	g_free(sim->last_status);
+	return sim->exit_status;
+}
+
 int main(int argc, char **argv)
 {
 	struct virtual_roller_options opts;
@@ -215,6 +301,8 @@ int main(int argc, char **argv)
 	double speed = 1.0;
 	gboolean pairing = FALSE, no_autopilot = FALSE, verbose = FALSE;
 	gboolean fresh = FALSE, discard = FALSE, had_flash;
+	gboolean ble = FALSE, power_on = FALSE, quiet = FALSE;
+	g_autofree char *adapter = NULL;
 	GOptionEntry entries[] = {
 		{ "socket", 0, 0, G_OPTION_ARG_FILENAME, &socket_path,
 		  "Listen on this socket (default $XDG_RUNTIME_DIR/dermaroll/roller-sim.sock)",
@@ -248,16 +336,26 @@ int main(int argc, char **argv)
 		  "holds passes no host has synced", NULL },
 		{ "discard-unsynced", 0, 0, G_OPTION_ARG_NONE, &discard,
 		  "With --fresh: discard those passes (or a damaged flash file)", NULL },
+		{ "ble", 0, 0, G_OPTION_ARG_NONE, &ble,
+		  "Be a Bluetooth LE peripheral through bluetoothd instead of listening on "
+		  "a socket", NULL },
+		{ "adapter", 0, 0, G_OPTION_ARG_STRING, &adapter,
+		  "With --ble: the adapter to use (default the first)", "hciN" },
+		{ "power-on", 0, 0, G_OPTION_ARG_NONE, &power_on,
+		  "With --ble: switch the adapter on if it is off", NULL },
+		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet,
+		  "Print only errors and the ready line", NULL },
 		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
 		  "Log every link event and firmware trace", NULL },
 		G_OPTION_ENTRY_NULL,
 	};
 
 	setlocale(LC_ALL, "");
-	ctx = g_option_context_new("- a virtual derma-roller on a local socket");
+	ctx = g_option_context_new("- a virtual derma-roller, on a local socket or over Bluetooth LE");
 	g_option_context_set_summary(ctx,
 		"Runs the roller's firmware and a model of a hand rolling it, and serves it\n"
-		"to one dermaroll host at a time.  With no scenario, the autopilot rolls each\n"
+		"to one dermaroll host at a time: on a local socket (--socket), or as a\n"
+		"Bluetooth LE peripheral through BlueZ (--ble).  With no scenario, the autopilot rolls each\n"
 		"zone's routine when the host starts a session on it.");
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	if (!g_option_context_parse(ctx, &argc, &argv, &error) ||
@@ -271,6 +369,14 @@ int main(int argc, char **argv)
 	}
 	if (!(speed >= 0.01 && speed <= 1000.0)) {
 		g_printerr("roller-sim: --speed must be between 0.01 and 1000\n");
+		return 2;
+	}
+	if ((adapter || power_on) && !ble) {
+		g_printerr("roller-sim: --adapter and --power-on go with --ble\n");
+		return 2;
+	}
+	if (ble && socket_path) {
+		g_printerr("roller-sim: --socket and --ble exclude each other\n");
 		return 2;
 	}
 	if (discard && !fresh) {
@@ -329,10 +435,13 @@ int main(int argc, char **argv)
 		return error->domain == SCENARIO_ERROR ||
 		       g_error_matches(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT) ? 2 : 1;
 	}
+	sim.quiet = quiet;
 	if (had_flash && !fresh)
 		report_flash(sim.vr, state_path, serial, needle, uses);
-	else
+	else if (!quiet)
 		g_print("flash %s: new, empty\n", state_path);
+	if (ble)
+		return run_ble(&sim, adapter, power_on);
 	if (!socket_path)
 		socket_path = g_build_filename(g_get_user_runtime_dir(), "dermaroll",
 					       "roller-sim.sock", NULL);

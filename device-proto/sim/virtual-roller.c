@@ -623,6 +623,11 @@ gboolean virtual_roller_is_attached(struct virtual_roller *vr)
 	return vr->fd >= 0;
 }
 
+void virtual_roller_set_att_mtu(struct virtual_roller *vr, uint16_t att_mtu)
+{
+	vr->opts.att_mtu = (uint16_t)CLAMP(att_mtu, 23, vr->fw_cfg.att_mtu);
+}
+
 /* ---- What to roll ---- */
 
 static guint16 zone_distance_mm(guint8 zone)
@@ -1109,6 +1114,11 @@ void virtual_roller_roll(struct virtual_roller *vr, const struct dp_stroke *stro
 void virtual_roller_long_press(struct virtual_roller *vr)
 {
 	dp_fw_long_press(vr->fw);
+}
+
+void virtual_roller_pairing_complete(struct virtual_roller *vr)
+{
+	dp_fw_pairing_complete(vr->fw);
 }
 
 void virtual_roller_set_battery(struct virtual_roller *vr, guint8 pct)

@@ -79,6 +79,10 @@ gboolean virtual_roller_attach(struct virtual_roller *vr, int fd, GError **error
  * by itself when the host closes its end. */
 void virtual_roller_detach(struct virtual_roller *vr);
 gboolean virtual_roller_is_attached(struct virtual_roller *vr);
+/* The ATT_MTU of the next attach (HELLO and the firmware's frame size):
+ * min(att_mtu, the roller's own, opts->att_mtu at virtual_roller_new()).
+ * A BLE link learns it from the stack; 23..517. */
+void virtual_roller_set_att_mtu(struct virtual_roller *vr, uint16_t att_mtu);
 
 /* Writes the flash file now, if there is one (atomically, as above). */
 gboolean virtual_roller_save_state(struct virtual_roller *vr, GError **error);
@@ -94,6 +98,8 @@ void virtual_roller_roll(struct virtual_roller *vr, const struct dp_stroke *stro
 			 gsize n);
 /* The button: a long press enters pairing mode (60 s). */
 void virtual_roller_long_press(struct virtual_roller *vr);
+/* The BLE stack says a pairing completed: pairing mode ends (§9.3). */
+void virtual_roller_pairing_complete(struct virtual_roller *vr);
 void virtual_roller_set_battery(struct virtual_roller *vr, guint8 pct);
 
 /* TRUE when nothing is being rolled: the scenario has ended or waits for a

@@ -11,14 +11,14 @@ D-Bus connection of its own:
   2. both are powered on;
   3. each side registers a NoInputNoOutput agent (the roller's is the
      default agent, so it answers for hci1 as the responder);
-  4. hci1 advertises through LEAdvertisingManager1: the service UUID in one
-     advertisement, the 2 bytes of service data (PROTOCOL.md §9.2) in a
-     second one.  With BlueZ 5.66 on Linux 6.1 both elements do not fit in
-     one legacy advertisement (3 + 18 + 20 bytes > 31), and the virtual
-     controllers have no extended advertising;
+  4. hci1 advertises through LEAdvertisingManager1, in one legacy
+     advertisement (PROTOCOL.md §9.1, 27 bytes): the service UUID and the 2
+     bytes of the payload (§9.2) as manufacturer data under the company ID
+     0xFFFF (DP_ADV_COMPANY_ID); the name goes in the scan response;
   5. hci0 discovers it with SetDiscoveryFilter(Transport le, UUIDs [ours]);
-  6. hci0 sees the service data (the kernel drops reports without the UUID
-     list while the UUID filter is on, so this uses Transport le alone);
+  6. hci0 reads the pairing flag from ManufacturerData, with that UUID
+     filter still on (the kernel drops reports without the UUID list while
+     the filter is on: the payload must travel with the UUID);
   7. hci0 pairs with Pair(): LE Secure Connections, Just Works;
   8. both sides are Paired and Bonded, and both stored the long-term key in
      /var/lib/bluetooth as an unauthenticated P-256 key (Authenticated=2,
@@ -42,7 +42,8 @@ import dbus.service
 from gi.repository import GLib
 
 SERVICE_UUID = "89c10260-9f8d-4ca4-9ef8-9a90149127bd"
-SERVICE_DATA = bytes([0x01, 0x01])  # DP_ADV_PAIRING, proto_major 1
+ADV_PAYLOAD = bytes([0x01, 0x01])  # DP_ADV_PAIRING, proto_major 1
+COMPANY_ID = 0xFFFF                 # DP_ADV_COMPANY_ID
 BLUEZ = "org.bluez"
 ADAPTER = "org.bluez.Adapter1"
 DEVICE = "org.bluez.Device1"
@@ -279,25 +280,22 @@ def main():
 
     def advertise():
         mgr = dbus.Interface(roller.obj, "org.bluez.LEAdvertisingManager1")
-        adverts = {
-            "/dermaroll/test/adv/uuid": {
-                "Type": "peripheral", "Discoverable": True,
-                "ServiceUUIDs": dbus.Array([SERVICE_UUID], signature="s")},
-            "/dermaroll/test/adv/data": {
-                "Type": "peripheral", "Discoverable": True,
-                "ServiceData": dbus.Dictionary(
-                    {SERVICE_UUID: dbus.Array(SERVICE_DATA, signature="y")},
-                    signature="sv")},
-        }
-        state["adverts"] = []
-        for path, props in adverts.items():
-            state["adverts"].append(Advertisement(roller.bus, path, props))
-            call(mgr.RegisterAdvertisement, dbus.ObjectPath(path), {})
+        path = "/dermaroll/test/adv"
+        props = {
+            "Type": "peripheral", "Discoverable": True,
+            "ServiceUUIDs": dbus.Array([SERVICE_UUID], signature="s"),
+            "ManufacturerData": dbus.Dictionary(
+                {dbus.UInt16(COMPANY_ID): dbus.Array(ADV_PAYLOAD, signature="y")},
+                signature="qv"),
+            "LocalName": "DermaRoll DR-TEST-0001"}
+        state["adverts"] = [Advertisement(roller.bus, path, props)]
+        call(mgr.RegisterAdvertisement, dbus.ObjectPath(path), {})
         active = int(dbus.Interface(roller.obj, PROPS).Get(
             "org.bluez.LEAdvertisingManager1", "ActiveInstances"))
-        if active != 2:
-            raise StepFailed("ActiveInstances is %d, want 2" % active)
-        return "2 instances: service UUID; service data %s" % SERVICE_DATA.hex()
+        if active != 1:
+            raise StepFailed("ActiveInstances is %d, want 1" % active)
+        return "1 instance: service UUID, manufacturer data 0x%04x %s, name" % (
+            COMPANY_ID, ADV_PAYLOAD.hex())
 
     def discover():
         call(host.adapter.SetDiscoveryFilter, {
@@ -315,23 +313,25 @@ def main():
         rssi = dev.get("RSSI")
         return "%s, RSSI %s" % (path, "none" if rssi is None else int(rssi))
 
-    def service_data():
-        call(host.adapter.SetDiscoveryFilter, {"Transport": "le"})
-
+    def adv_payload():
+        # The UUID filter set by discover() stays on: the payload travels
+        # in the same report as the UUID list.
         def found():
             dev = host.device_of(roller.address)
             if not dev:
                 return None
-            sd = dev[1].get("ServiceData", {})
-            value = sd.get(SERVICE_UUID)
+            md = dev[1].get("ManufacturerData", {})
+            value = md.get(dbus.UInt16(COMPANY_ID))
             return value is not None and bytes(value)
-        value = wait_until(T_DISCOVER, "the service data of hci1", found)
-        if value != SERVICE_DATA:
-            raise StepFailed("service data %s, want %s"
-                             % (value.hex(), SERVICE_DATA.hex()))
+        value = wait_until(T_DISCOVER, "the manufacturer data of hci1", found)
+        if value != ADV_PAYLOAD:
+            raise StepFailed("payload %s, want %s"
+                             % (value.hex(), ADV_PAYLOAD.hex()))
+        name = host.device_of(roller.address)[1].get("Name")
         call(host.adapter.StopDiscovery)
         state["discovering"] = False
-        return "flags 0x%02x, proto_major %d" % (value[0], value[1])
+        return "pairing flag set (flags 0x%02x, proto_major %d), name %s" % (
+            value[0], value[1], name)
 
     def pair():
         path, dev, props = host.device(roller.address)
@@ -393,7 +393,7 @@ def main():
         ("hci1 advertises the roller service", advertise),
         ("hci0 finds hci1 with SetDiscoveryFilter(le, [service UUID])",
          discover),
-        ("hci0 reads the roller's advertised service data", service_data),
+        ("hci0 reads the pairing flag with the UUID filter on", adv_payload),
         ("hci0 pairs with hci1 (LE Secure Connections, Just Works)", pair),
         ("both sides Paired and Bonded, with stored long-term keys", bonded),
         ("clean-up: disconnect, unadvertise, remove both devices", cleanup),

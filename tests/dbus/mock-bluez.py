@@ -27,6 +27,9 @@ import dbusmock
 from dbusmock import mockobject
 
 SERVICE_UUID = '89c10260-9f8d-4ca4-9ef8-9a90149127bd'
+# DP_ADV_COMPANY_ID: the advertising payload (PROTOCOL.md §9.2) travels as
+# manufacturer data under this company ID (§9.1).
+COMPANY_ID = 0xFFFF
 CHARS = {
     # name: (object suffix, UUID, flags)
     'info': ('char0011', '89c10261-9f8d-4ca4-9ef8-9a90149127bd', ['encrypt-read']),
@@ -48,7 +51,10 @@ def parse_args():
     p.add_argument('--power', default='on', choices=['on', 'off', 'off-blocked'])
     p.add_argument('--device', help='add a roller with this address')
     p.add_argument('--unpaired', action='store_true')
-    p.add_argument('--service-data', default='0001', help='hex, for our UUID')
+    p.add_argument('--adv-data', '--service-data', dest='adv_data', default='0001',
+                   help="hex: the --device roller's advertising payload (§9.2), as "
+                        "ManufacturerData under our company ID ('--service-data' is "
+                        "its older name)")
     p.add_argument('--info', default='', help='hex INFO frame ReadValue returns')
     p.add_argument('--no-acquire', action='store_true', help='no AcquireNotify method')
     p.add_argument('--mtu', type=int, default=247, help="characteristics' MTU property")
@@ -60,11 +66,13 @@ def parse_args():
     p.add_argument('--write-error', help='NAME[:MESSAGE] WriteValue raises')
     p.add_argument('--rssi', type=int, default=-79, help="the device's RSSI")
     p.add_argument('--advertise', action='append', default=[],
-                   metavar='ADDR,SERVICE_DATA,RSSI[,uuid]',
-                   help='a roller that appears 50 ms after StartDiscovery: service '
-                        'data hex (empty: none), RSSI, and "uuid" to list our UUID')
+                   metavar='ADDR,ADV_DATA,RSSI[,nouuid][,company=HEX]',
+                   help='a roller that appears 50 ms after StartDiscovery, listing '
+                        'our UUID (not with "nouuid"): its advertising payload hex '
+                        '(empty: no manufacturer data), as ManufacturerData under '
+                        'our company ID (or company=HEX), and its RSSI')
     p.add_argument('--later', action='append', default=[],
-                   metavar='ADDR,SERVICE_DATA,RSSI',
+                   metavar='ADDR,ADV_DATA,RSSI',
                    help='an --advertise roller advertises this, 300 ms after '
                         'StartDiscovery (the next one 300 ms later, and so on)')
     p.add_argument('--stranger', help='a non-roller device appearing with the rollers')
@@ -266,12 +274,12 @@ def start_discovery(adapter):
     emit_props(adapter, ADAPTER, {'Discovering': dbus.Boolean(True)})
     GLib.timeout_add(50, appear)
     for i, spec in enumerate(ARGS.later):
-        address, sd_hex, rssi = spec.split(',')
-        GLib.timeout_add(300 * (i + 1), readvertise, address, sd_hex, int(rssi))
+        address, adv_hex, rssi = spec.split(',')
+        GLib.timeout_add(300 * (i + 1), readvertise, address, adv_hex, int(rssi))
 
 
-def readvertise(address, sd_hex, rssi):
-    mock_advertise(None, address, sd_hex, rssi)
+def readvertise(address, adv_hex, rssi):
+    mock_advertise(None, address, adv_hex, rssi)
     return False
 
 
@@ -283,12 +291,17 @@ def stop_discovery(adapter):
     emit_props(adapter, ADAPTER, {'Discovering': dbus.Boolean(False)})
 
 
-def device_props(sd_hex, rssi, uuid):
+def manufacturer_data(adv_hex, company=COMPANY_ID):
+    '''Device1.ManufacturerData as BlueZ shows it: a{qv}, company -> ay.'''
+    return dbus.Dictionary(
+        {dbus.UInt16(company): dbus.Array(bytes.fromhex(adv_hex), signature='y')},
+        signature='qv', variant_level=1)
+
+
+def device_props(adv_hex, rssi, uuid, company=COMPANY_ID):
     props = {'RSSI': dbus.Int16(rssi, variant_level=1)}
-    if sd_hex:
-        props['ServiceData'] = dbus.Dictionary(
-            {SERVICE_UUID: dbus.Array(bytes.fromhex(sd_hex), signature='y')},
-            signature='sv', variant_level=1)
+    if adv_hex:
+        props['ManufacturerData'] = manufacturer_data(adv_hex, company)
     if uuid:
         props['UUIDs'] = dbus.Array([SERVICE_UUID], signature='s', variant_level=1)
     return props
@@ -296,7 +309,7 @@ def device_props(sd_hex, rssi, uuid):
 
 def advertised(obj, props):
     '''PropertiesChanged for advertised data (dbusmock's UpdateProperties
-    cannot wrap a dictionary such as ServiceData).'''
+    cannot wrap a dictionary such as ManufacturerData).'''
     for name, value in props.items():
         obj.props[DEVICE][name] = value
     obj.EmitSignal(dbus.PROPERTIES_IFACE, 'PropertiesChanged', 'sa{sv}as',
@@ -324,10 +337,14 @@ def appear():
         return False
     for spec in ARGS.advertise:
         fields = spec.split(',')
-        address, sd_hex, rssi = fields[0], fields[1], int(fields[2])
-        uuid = len(fields) > 3 and fields[3] == 'uuid'
+        address, adv_hex, rssi = fields[0], fields[1], int(fields[2])
+        extra = fields[3:]
+        company = COMPANY_ID
+        for e in extra:
+            if e.startswith('company='):
+                company = int(e[len('company='):], 16)
         d = add_device(address, 'DermaRoll')
-        advertised(d, device_props(sd_hex, rssi, uuid))
+        advertised(d, device_props(adv_hex, rssi, 'nouuid' not in extra, company))
     if ARGS.stranger:
         d = add_device(ARGS.stranger, 'Headphones')
         advertised(d, {'RSSI': dbus.Int16(-40, variant_level=1), 'UUIDs': dbus.Array(
@@ -381,10 +398,10 @@ def pair(obj):
     emit_props(obj, DEVICE, {'Paired': dbus.Boolean(True), 'Bonded': dbus.Boolean(True)})
 
 
-def mock_advertise(_obj, address, sd_hex, rssi):
-    '''The roller advertises again: new service data and RSSI.'''
+def mock_advertise(_obj, address, adv_hex, rssi):
+    '''The roller advertises again: a new payload and RSSI.'''
     path = '/org/bluez/%s/dev_%s' % (ARGS.adapter, address.replace(':', '_').upper())
-    advertised(mockobject.objects[path], device_props(sd_hex, rssi, False))
+    advertised(mockobject.objects[path], device_props(adv_hex, rssi, False))
 
 
 def mock_discovery(_obj):
@@ -467,9 +484,8 @@ def setup(main):
     paired = not ARGS.unpaired
     d.props[DEVICE]['Paired'] = dbus.Boolean(paired, variant_level=1)
     d.props[DEVICE]['Bonded'] = dbus.Boolean(paired, variant_level=1)
-    d.props[DEVICE]['ServiceData'] = dbus.Dictionary(
-        {SERVICE_UUID: dbus.Array(bytes.fromhex(ARGS.service_data), signature='y')},
-        signature='sv', variant_level=1)
+    d.props[DEVICE]['ManufacturerData'] = manufacturer_data(ARGS.adv_data)
+    d.props[DEVICE]['UUIDs'] = dbus.Array([SERVICE_UUID], signature='s', variant_level=1)
     d.props[DEVICE]['RSSI'] = dbus.Int16(ARGS.rssi, variant_level=1)
     d.AddMethods(DEVICE, [('Connect', '', '', connect), ('Disconnect', '', '', disconnect),
                           ('Pair', '', '', pair)])

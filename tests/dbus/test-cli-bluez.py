@@ -131,7 +131,7 @@ def test_scan_help(sb):
 
 def test_scan_lists_rollers(sb):
     sb.start_mock("--adapter", "hci0", "--advertise", "AA:BB:CC:DD:EE:02,0101,-52",
-                  "--advertise", "AA:BB:CC:DD:EE:03,,-60,uuid",
+                  "--advertise", "AA:BB:CC:DD:EE:03,,-60",
                   "--stranger", "AA:BB:CC:DD:EE:09")
     p = sb.run("scan", "--seconds", "1")
     equal(p.stdout,
@@ -234,7 +234,7 @@ def test_scan_power_on(sb):
 
 def test_pair(sb):
     sb.start_mock("--adapter", "hci0", "--device", ADDRESS, "--unpaired",
-                  "--service-data", "0101")
+                  "--adv-data", "0101")
     p = sb.run("pair", ADDRESS.lower(), "--yes", "--name", "Bathroom roller",
                "--database", sb.db)
     equal(p.stdout,
@@ -249,11 +249,10 @@ def test_pair(sb):
 
 def test_pair_refused_head(sb):
     sb.start_mock("--adapter", "hci0", "--device", ADDRESS, "--unpaired",
-                  "--service-data", "0101", "--info", info_hex(needle_um=1500, head_serial="H-15"))
+                  "--adv-data", "0101", "--info", info_hex(needle_um=1500, head_serial="H-15"))
     p = sb.run("pair", ADDRESS, "--yes", "--database", sb.db)
     equal(p.stdout,
-          "Paired with the roller DR-TEST-0001 (AA:BB:CC:DD:EE:01), serial DR-TEST-0001, "
-          "firmware 1.0.0.\n"
+          "Paired with the roller DR-TEST-0001 (AA:BB:CC:DD:EE:01), firmware 1.0.0.\n"
           "Refused: its head H-15 has 1.5 mm needles. Needles of 1.5 mm or longer are for "
           "clinics only, so dermaroll refuses every session with this head. Fit a shorter "
           "head, then run 'dermaroll rollers new-head DR-TEST-0001'.\n")
@@ -261,7 +260,7 @@ def test_pair_refused_head(sb):
 
 def test_pair_not_in_pairing_mode(sb):
     sb.start_mock("--adapter", "hci0", "--device", ADDRESS, "--unpaired",
-                  "--service-data", "0001")
+                  "--adv-data", "0001")
     p = sb.run("pair", ADDRESS, "--yes", "--seconds", "1", "--database", sb.db, status=1)
     equal(p.stderr,
           "dermaroll pair: The roller AA:BB:CC:DD:EE:01 is not in pairing mode, so it "
@@ -295,7 +294,7 @@ def test_pair_not_found(sb):
 
 def test_pair_needs_yes(sb):
     sb.start_mock("--adapter", "hci0", "--device", ADDRESS, "--unpaired",
-                  "--service-data", "0101")
+                  "--adv-data", "0101")
     p = sb.run("pair", ADDRESS, status=2)
     equal(p.stderr,
           "dermaroll pair: standard input is not a terminal, so nobody can confirm: give "
@@ -317,7 +316,7 @@ PAIR_ERRORS = [
 def make_pair_error(name, sentence):
     def test(sb):
         sb.start_mock("--adapter", "hci0", "--device", ADDRESS, "--unpaired",
-                      "--service-data", "0101", "--pair-error", name)
+                      "--adv-data", "0101", "--pair-error", name)
         p = sb.run("pair", ADDRESS, "--yes", "--database", sb.db, status=1)
         equal(p.stderr, "dermaroll pair: %s\n" % sentence)
         check(not sb.get(DEVICE, "org.bluez.Device1", "Trusted"), "not trusted")

@@ -268,16 +268,20 @@ static void test_scan_found(struct fixture *f, gconstpointer data)
 	guint32 stops;
 
 	model(f, MOCK("--adapter", "hci0", "--advertise", "AA:BB:CC:DD:EE:02,0101,-52",
-		      "--advertise", "AA:BB:CC:DD:EE:03,,-60,uuid",
+		      "--advertise", "AA:BB:CC:DD:EE:03,,-60",
+		      "--advertise", "AA:BB:CC:DD:EE:01,0101,-40,nouuid",
 		      "--stranger", "AA:BB:CC:DD:EE:09"));
 	start_scan(f, 0);
 	assert_filter(f, 0);
 	WAIT_UNTIL(f->found == 2);
 	spin();
-	g_assert_cmpuint(f->found, ==, 2);     /* not the stranger */
+	/* Not the stranger, and not a device with our payload under the
+	 * test company ID but without our UUID (§9.1: the UUID says roller). */
+	g_assert_cmpuint(f->found, ==, 2);
+	g_assert_cmpstr(f->rollers[1].address, ==, "");
 	g_assert_no_error(f->scan_error);
 
-	/* In pairing mode, by its service data alone (UUIDs empty). */
+	/* In pairing mode: our UUID, and the payload as manufacturer data. */
 	g_assert_cmpstr(r2->address, ==, "AA:BB:CC:DD:EE:02");
 	g_assert_cmpstr(r2->name, ==, "DermaRoll");
 	g_assert_cmpint(r2->rssi, ==, -52);
@@ -285,7 +289,7 @@ static void test_scan_found(struct fixture *f, gconstpointer data)
 	g_assert_cmpuint(r2->adv.proto_major, ==, 1);
 	g_assert_true(r2->pairing);
 	g_assert_false(r2->bonded);
-	/* By its UUID list alone: no service data, so not ready to pair. */
+	/* By its UUID list alone: no payload, so not ready to pair. */
 	g_assert_cmpstr(r3->address, ==, "AA:BB:CC:DD:EE:03");
 	g_assert_cmpint(r3->rssi, ==, -60);
 	g_assert_cmpuint(r3->adv.proto_major, ==, 0);
@@ -361,17 +365,22 @@ static void test_scan_rssi_unknown(struct fixture *f, gconstpointer data)
 	g_assert_cmpint(f->rollers[2].rssi, ==, BLUEZ_RSSI_UNKNOWN);
 }
 
-static void test_scan_short_service_data(struct fixture *f, gconstpointer data)
+static void test_scan_bad_adv_data(struct fixture *f, gconstpointer data)
 {
 	model(f, MOCK("--adapter", "hci0", "--advertise", "AA:BB:CC:DD:EE:02,01,-50",
-		      "--advertise", "AA:BB:CC:DD:EE:03,0100,-50"));
+		      "--advertise", "AA:BB:CC:DD:EE:03,0100,-50",
+		      "--advertise", "AA:BB:CC:DD:EE:01,0101,-50,company=0059"));
 	start_scan(f, 0);
-	WAIT_UNTIL(f->found == 2);
+	WAIT_UNTIL(f->found == 3);
 	/* Truncated, and proto_major 0: both say nothing about pairing (§9.2). */
 	g_assert_false(f->rollers[2].pairing);
 	g_assert_cmpuint(f->rollers[2].adv.proto_major, ==, 0);
 	g_assert_false(f->rollers[3].pairing);
 	g_assert_cmpuint(f->rollers[3].adv.proto_major, ==, 0);
+	/* A pairing flag under another company's ID is not ours (§9.1). */
+	g_assert_false(f->rollers[1].pairing);
+	g_assert_cmpuint(f->rollers[1].adv.flags, ==, 0);
+	g_assert_cmpuint(f->rollers[1].adv.proto_major, ==, 0);
 }
 
 static void test_scan_discovery_error(struct fixture *f, gconstpointer data)
@@ -529,7 +538,7 @@ static void assert_agent_gone(struct fixture *f, guint32 want_calls, const char 
 static void test_pair_success(struct fixture *f, gconstpointer data)
 {
 	model(f, MOCK("--adapter", "hci0", "--device", ADDRESS, "--unpaired",
-		      "--service-data", "0101"));
+		      "--adv-data", "0101"));
 	g_assert_false(get_bool(f, DEVICE_PATH, BLUEZ_DEVICE_IFACE, "Trusted"));
 	pair_and_wait(f, &pair_handler);
 	g_assert_no_error(f->pair_error);
@@ -572,7 +581,7 @@ static void test_pair_failure(struct fixture *f, gconstpointer data)
 	g_autoptr(GError) expected = bluez_error_from_dbus(remote, BLUEZ_OP_PAIR);
 
 	model(f, MOCK("--adapter", "hci0", "--device", ADDRESS, "--unpaired",
-		      "--service-data", "0101", "--pair-error", c->error_name));
+		      "--adv-data", "0101", "--pair-error", c->error_name));
 	pair_and_wait(f, &pair_handler);
 	g_assert_error(f->pair_error, LINK_ERROR, (gint)c->code);
 	g_assert_cmpstr(f->pair_error->message, ==, expected->message);
@@ -592,13 +601,13 @@ struct refusal {
 
 static const struct refusal refusals[] = {
 	{ "/pair/refused/not-in-pairing-mode",
-	  MOCK("--adapter", "hci0", "--device", ADDRESS, "--unpaired", "--service-data", "0001"),
+	  MOCK("--adapter", "hci0", "--device", ADDRESS, "--unpaired", "--adv-data", "0001"),
 	  ADDRESS, BLUEZ_NOT_PAIRING, ADDRESS },
 	{ "/pair/refused/never-seen",
-	  MOCK("--adapter", "hci0", "--advertise", "AA:BB:CC:DD:EE:02,,-50,uuid"),
+	  MOCK("--adapter", "hci0", "--advertise", "AA:BB:CC:DD:EE:02,,-50"),
 	  "AA:BB:CC:DD:EE:02", BLUEZ_NOT_FOUND, "AA:BB:CC:DD:EE:02" },
 	{ "/pair/refused/newer-roller",
-	  MOCK("--adapter", "hci0", "--device", ADDRESS, "--unpaired", "--service-data", "0102"),
+	  MOCK("--adapter", "hci0", "--device", ADDRESS, "--unpaired", "--adv-data", "0102"),
 	  ADDRESS, BLUEZ_NEWER_ROLLER, "2" },
 	{ "/pair/refused/unknown-device", MOCK("--adapter", "hci0"), ADDRESS,
 	  BLUEZ_NOT_FOUND, ADDRESS },
@@ -606,7 +615,7 @@ static const struct refusal refusals[] = {
 	  BLUEZ_BAD_ADDRESS, "AA:BB:CC" },
 	{ "/pair/refused/powered-off",
 	  MOCK("--adapter", "hci0", "--power", "off", "--device", ADDRESS, "--unpaired",
-	       "--service-data", "0101"), ADDRESS, BLUEZ_POWERED_OFF, NULL },
+	       "--adv-data", "0101"), ADDRESS, BLUEZ_POWERED_OFF, NULL },
 	{ "/pair/refused/bluetoothd-not-running", NULL, ADDRESS, BLUEZ_NOT_RUNNING, NULL },
 };
 
@@ -633,14 +642,14 @@ static void test_pair_refused(struct fixture *f, gconstpointer data)
 	}
 }
 
-/* The device list changes only with a scan: an address seen with service
- * data only under the UUID list is a roller but gives no pairing flag. */
+/* The device list changes only with a scan: an address seen with our UUID
+ * but no advertising payload is a roller but gives no pairing flag. */
 static void test_pair_uuid_only(struct fixture *f, gconstpointer data)
 {
 	g_autoptr(GError) expected = bluez_error_new(BLUEZ_NOT_PAIRING, "AA:BB:CC:DD:EE:02");
 	g_autoptr(GError) error = NULL;
 
-	model(f, MOCK("--adapter", "hci0", "--advertise", "AA:BB:CC:DD:EE:02,,-50,uuid"));
+	model(f, MOCK("--adapter", "hci0", "--advertise", "AA:BB:CC:DD:EE:02,,-50"));
 	start_scan(f, 0);
 	WAIT_UNTIL(f->found == 1);
 	g_assert_null(bluez_pair_start(f->bluez, NULL, "AA:BB:CC:DD:EE:02", &pair_handler, f,
@@ -686,7 +695,7 @@ static void test_pair_agent(struct fixture *f, gconstpointer data)
 	f->answer = c->answer;
 	f->answer_passkey = c->answer_passkey;
 	model(f, MOCK("--adapter", "hci0", "--device", ADDRESS, "--unpaired",
-		      "--service-data", "0101", "--pair-ask", c->pair_ask));
+		      "--adv-data", "0101", "--pair-ask", c->pair_ask));
 	pair_and_wait(f, c->handler);
 	if (c->handler == &pair_handler) {
 		g_assert_cmpuint(f->asks, ==, 1);
@@ -710,7 +719,7 @@ static void test_pair_agent(struct fixture *f, gconstpointer data)
 static void test_pair_cancelled_by_caller(struct fixture *f, gconstpointer data)
 {
 	model(f, MOCK("--adapter", "hci0", "--device", ADDRESS, "--unpaired",
-		      "--service-data", "0101", "--pair-ask", "confirm:7"));
+		      "--adv-data", "0101", "--pair-ask", "confirm:7"));
 	{
 		g_autoptr(GError) error = NULL;
 
@@ -769,7 +778,7 @@ int main(int argc, char **argv)
 	ADD("/scan/rssi-filter", test_scan_rssi_filter, NULL);
 	ADD("/scan/bonded-heard-recently", test_scan_bonded, NULL);
 	ADD("/scan/rssi-unknown", test_scan_rssi_unknown, NULL);
-	ADD("/scan/robustness/bad-service-data", test_scan_short_service_data, NULL);
+	ADD("/scan/robustness/bad-adv-data", test_scan_bad_adv_data, NULL);
 	ADD("/scan/errors/discovery-refused", test_scan_discovery_error, NULL);
 	ADD("/scan/errors/powered-off-meanwhile", test_scan_adapter_off_meanwhile, NULL);
 	for (size_t i = 0; i < G_N_ELEMENTS(scan_failures); i++)

@@ -122,8 +122,9 @@ enum dp_err dp_command_decode(const uint8_t *buf, size_t len, struct dp_command 
 enum dp_err dp_response_encode(const struct dp_response *rsp, uint8_t *buf, size_t cap, size_t *out_len);
 enum dp_err dp_response_decode(const uint8_t *buf, size_t len, struct dp_response *rsp);
 
-/* Advertising service data and the standard characteristics carry no frame
- * header: they are fixed by the Bluetooth SIG or by §9. */
+/* The advertising payload (§9.2, sent as manufacturer data) and the standard
+ * characteristics carry no frame header: they are fixed by the Bluetooth SIG
+ * or by §9. */
 enum dp_err dp_adv_encode(const struct dp_adv *adv, uint8_t *buf, size_t cap, size_t *out_len);
 enum dp_err dp_adv_decode(const uint8_t *buf, size_t len, struct dp_adv *adv);
 enum dp_err dp_current_time_encode(const struct dp_current_time *ct, uint8_t *buf, size_t cap, size_t *out_len);

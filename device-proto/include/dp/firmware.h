@@ -180,7 +180,7 @@ void dp_fw_set_charging(struct dp_fw *fw, bool charging);
 /* Fits a new head: resets the use count and the fitting time. */
 void dp_fw_fit_head(struct dp_fw *fw, const char *head_serial, uint16_t needle_um);
 
-/* Advertising service data as it should be now. */
+/* The advertising payload (§9.2) as it should be now. */
 void dp_fw_adv(const struct dp_fw *fw, struct dp_adv *adv);
 /* Current status, as sent in status records. */
 void dp_fw_status(const struct dp_fw *fw, struct dp_status *st);

@@ -28,7 +28,8 @@ enum dp_msg_op {
 #define DP_MSG_HEADER_SIZE 2
 #define DP_MSG_MAX (DP_MSG_HEADER_SIZE + 1 + DP_MAX_FRAME)
 
-/* HELLO body: u16 att_mtu, adv service data (DP_ADV_SIZE), u8 name length, name. */
+/* HELLO body: u16 att_mtu, the advertising payload (DP_ADV_SIZE, §9.2), u8 name
+ * length, name. */
 #define DP_NAME_MAX 29
 
 struct dp_msg {

@@ -240,7 +240,12 @@ struct dp_response {
 	} u;
 };
 
-/* §9 Advertising: service data for DP_SERVICE_UUID, 2 octets. */
+/* §9 Advertising: 2 octets of Manufacturer Specific Data (AD type 0xFF)
+ * under DP_ADV_COMPANY_ID, beside the UUID list, in one legacy
+ * advertisement.  0xFFFF is the Bluetooth SIG's value for tests before a
+ * company ID is assigned: a shipping roller uses its maker's ID, and this
+ * constant changes with it. */
+#define DP_ADV_COMPANY_ID   0xFFFF
 #define DP_ADV_PAIRING      0x01   /* long press: pairing allowed now */
 #define DP_ADV_LOG_PENDING  0x02   /* unsynced passes in the offline log */
 struct dp_adv {
