@@ -21,7 +21,6 @@
 
 enum pair_step {
 	STEP_REGISTER,
-	STEP_DEFAULT,
 	STEP_PAIR,
 	STEP_TRUST,
 	STEP_DONE,
@@ -114,13 +113,6 @@ static void step(struct bluez_pair *pair)
 		call(pair, AGENT_MANAGER_PATH, AGENT_MANAGER_IFACE, "RegisterAgent",
 		     g_variant_new("(os)", bluez_agent_path(pair->agent),
 				   BLUEZ_AGENT_CAPABILITY), CALL_TIMEOUT_MS);
-		break;
-	case STEP_DEFAULT:
-		/* The default agent is the one asked for a pairing that bluetoothd
-		 * starts itself (the roller's security request); ours only while
-		 * we pair. */
-		call(pair, AGENT_MANAGER_PATH, AGENT_MANAGER_IFACE, "RequestDefaultAgent",
-		     g_variant_new("(o)", bluez_agent_path(pair->agent)), CALL_TIMEOUT_MS);
 		break;
 	case STEP_PAIR:
 		if (pair->was_bonded) {

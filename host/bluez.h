@@ -123,10 +123,6 @@ struct link_bluez_counters {
  * other link. */
 const struct link_bluez_counters *link_bluez_counters(struct link *link);
 
-/* Delay before reconnection attempt number attempt (0 first): 1 s, 2 s,
- * 4 s ... at most 30 s. */
-guint link_bluez_retry_delay_ms(unsigned attempt);
-
 /* ---- The adapter's power (bluez-scan.c) ---- */
 
 /* True when the adapter (name, or the first one) exists but is switched
@@ -250,7 +246,8 @@ struct bluez_pair_handler {
 };
 
 /* Pairs the roller at address on the adapter (name, or the first one):
- * RegisterAgent(NoInputNoOutput) and RequestDefaultAgent, Device1.Pair(),
+ * RegisterAgent(NoInputNoOutput) (not as the default agent: Pair() asks
+ * its caller's), Device1.Pair(),
  * Set Trusted true, UnregisterAgent (PROTOCOL.md §9.4, §9.5), all on the
  * model's connection, which bluetoothd ties the agent to.  The model
  * must be ready and the roller known to it (seen by a scan).  Refused at

@@ -32,6 +32,17 @@
  * BlueZ always negotiates, up to this. */
 #define UNKNOWN_MTU 517
 #define READ_BURST 64
+/* Debugging knob (doc/bluez-backend.md): which way STREAM and HISTORY
+ * notifications come in.  "acquire": AcquireNotify only; "start":
+ * StartNotify only; unset or "auto": AcquireNotify, StartNotify where
+ * BlueZ cannot hand out a socket. */
+#define NOTIFY_ENV "DERMAROLL_BLUEZ_NOTIFY"
+
+enum notify_path {
+	NOTIFY_AUTO,
+	NOTIFY_ACQUIRE,
+	NOTIFY_START,
+};
 
 struct bluez_char {
 	GDBusProxy *proxy;
@@ -53,7 +64,9 @@ struct bluez_backend {
 	gulong sig_removed, sig_props, sig_owner;
 	guint resolve_timeout, loss_source;
 	enum bluez_problem loss;
+	enum notify_path notify_path;
 	bool ready, closed;
+	bool lost;                   /* the link went down by itself */
 	struct link_bluez_counters counters;
 };
 
@@ -62,6 +75,7 @@ static GHashTable *backends;
 
 static void lose(struct bluez_backend *bb, GError *error)
 {
+	bb->lost = true;
 	link_backend_lost(bb->link, error);
 }
 
@@ -322,7 +336,7 @@ static void on_acquire(GObject *source, GAsyncResult *res, gpointer data)
 		return;
 	c = &bb->chars[chr];
 	if (!reply) {
-		if (acquire_unavailable(error))
+		if (bb->notify_path == NOTIFY_AUTO && acquire_unavailable(error))
 			start_notify(bb, c);
 		else
 			lose(bb, bluez_error_from_dbus(error, BLUEZ_OP_NOTIFY));
@@ -379,7 +393,7 @@ static gboolean bb_subscribe(void *backend, enum dp_char chr, uint8_t mode, GErr
 	}
 	/* Indications come through PropertiesChanged only: BlueZ confirms them
 	 * itself, and AcquireNotify would hide them from Value. */
-	if (chr == DP_CHAR_CONTROL)
+	if (chr == DP_CHAR_CONTROL || bb->notify_path == NOTIFY_START)
 		start_notify(bb, c);
 	else
 		acquire_notify(bb, chr);
@@ -390,28 +404,10 @@ static gboolean bb_subscribe(void *backend, enum dp_char chr, uint8_t mode, GErr
 
 static void read_adv(struct bluez_backend *bb, struct dp_adv *adv)
 {
-	g_autoptr(GVariant) sd = g_dbus_proxy_get_cached_property(bb->device, "ServiceData");
-	GVariantIter iter;
-	const char *uuid;
-	GVariant *value;
-
-	/* §9.2; all zero (proto_major 0) when the roller has not been seen
-	 * advertising since bluetoothd started. */
-	memset(adv, 0, sizeof(*adv));
-	if (!sd || !g_variant_is_of_type(sd, G_VARIANT_TYPE("a{sv}")))
-		return;
-	g_variant_iter_init(&iter, sd);
-	while (g_variant_iter_next(&iter, "{&sv}", &uuid, &value)) {
-		if (g_ascii_strcasecmp(uuid, DP_SERVICE_UUID) == 0 &&
-		    g_variant_is_of_type(value, G_VARIANT_TYPE_BYTESTRING)) {
-			gsize len;
-			const uint8_t *buf = g_variant_get_fixed_array(value, &len, 1);
-
-			if (dp_adv_decode(buf, len, adv) != DP_OK)
-				memset(adv, 0, sizeof(*adv));
-		}
-		g_variant_unref(value);
-	}
+	/* §9.2: the payload under our company id in ManufacturerData; all
+	 * zero (proto_major 0) when the roller has not been seen advertising
+	 * since bluetoothd started. */
+	bluez_device_adv(bb->device, adv);
 }
 
 static uint16_t read_mtu(struct bluez_backend *bb)
@@ -626,7 +622,11 @@ static void bb_close(void *backend)
 {
 	struct bluez_backend *bb = backend;
 	GDBusObjectManager *manager = bb->bluez ? bluez_manager(bb->bluez) : NULL;
-	bool connected = bb->device && bluez_running(bb->bluez) &&
+	/* A link that went down by itself is not disconnected from here:
+	 * BlueZ may still say Connected while it is disconnecting, and a
+	 * Disconnect() now would start its 2 s disconnect timer again, inside
+	 * which the next connection (reconnect.c) would be refused. */
+	bool connected = !bb->lost && bb->device && bluez_running(bb->bluez) &&
 			 bluez_proxy_bool(bb->device, "Connected");
 
 	bb->closed = true;
@@ -683,6 +683,20 @@ static const struct link_backend_ops bluez_ops = {
 	.free = bb_free,
 };
 
+static enum notify_path notify_path_from_env(void)
+{
+	const char *v = g_getenv(NOTIFY_ENV);
+
+	if (!v || !*v || g_ascii_strcasecmp(v, "auto") == 0)
+		return NOTIFY_AUTO;
+	if (g_ascii_strcasecmp(v, "acquire") == 0)
+		return NOTIFY_ACQUIRE;
+	if (g_ascii_strcasecmp(v, "start") == 0)
+		return NOTIFY_START;
+	g_message("%s=%s is not one of auto, acquire, start: using auto", NOTIFY_ENV, v);
+	return NOTIFY_AUTO;
+}
+
 static bool valid_address(const char *address)
 {
 	if (strlen(address) != 17)
@@ -706,6 +720,7 @@ struct link *link_bluez_connect(GDBusConnection *bus, const char *adapter,
 	bb = g_new0(struct bluez_backend, 1);
 	bb->adapter_name = g_strdup(adapter);
 	g_strlcpy(bb->address, address, sizeof(bb->address));
+	bb->notify_path = notify_path_from_env();
 	for (int i = 0; i <= DP_CHAR_HISTORY; i++)
 		bb->chars[i].fd = -1;
 	bb->cancellable = g_cancellable_new();
@@ -724,9 +739,4 @@ const struct link_bluez_counters *link_bluez_counters(struct link *link)
 	struct bluez_backend *bb = backends ? g_hash_table_lookup(backends, link) : NULL;
 
 	return bb ? &bb->counters : NULL;
-}
-
-guint link_bluez_retry_delay_ms(unsigned attempt)
-{
-	return attempt >= 5 ? 30000 : MIN(1000u << attempt, 30000u);
 }

@@ -69,5 +69,9 @@ void store_rollback(struct store *s);
 gboolean store_begin_read(struct store *s, const char *doing, GError **error);
 void store_end_read(struct store *s);
 
+/* A Bluetooth address "AA:BB:CC:DD:EE:FF" in any case, copied upper case
+ * into @out; FALSE if @in is not one (store-record.c). */
+gboolean store_address_normalize(const char *in, char out[18]);
+
 /* Column helpers: NULL-safe copies. */
 char *store_column_strdup(sqlite3_stmt *st, int col);

@@ -83,6 +83,7 @@ void store_roller_free(struct store_roller *r)
 	g_free(r->serial);
 	g_free(r->name);
 	g_free(r->firmware);
+	g_free(r->address);
 	g_free(r);
 }
 
@@ -132,10 +133,29 @@ void store_session_free(struct store_session *ss)
 
 /* ---- Rollers and heads ---- */
 
+#define ROLLER_COLUMNS "id, serial, name, firmware, first_seen_ms," \
+	" last_seen_ms, forgotten, address"
+
 static const char sql_rollers[] =
-	"SELECT id, serial, name, firmware, first_seen_ms, last_seen_ms,"
-	" forgotten FROM rollers WHERE ?1 OR forgotten = 0"
+	"SELECT " ROLLER_COLUMNS " FROM rollers WHERE ?1 OR forgotten = 0"
 	" ORDER BY first_seen_ms, id";
+static const char sql_roller_by_address[] =
+	"SELECT " ROLLER_COLUMNS " FROM rollers WHERE address = ?1";
+
+static struct store_roller *roller_row(sqlite3_stmt *st)
+{
+	struct store_roller *r = g_new0(struct store_roller, 1);
+
+	r->id = sqlite3_column_int64(st, 0);
+	r->serial = store_column_strdup(st, 1);
+	r->name = store_column_strdup(st, 2);
+	r->firmware = store_column_strdup(st, 3);
+	r->first_seen_ms = sqlite3_column_int64(st, 4);
+	r->last_seen_ms = sqlite3_column_int64(st, 5);
+	r->forgotten = sqlite3_column_int(st, 6) != 0;
+	r->address = store_column_strdup(st, 7);
+	return r;
+}
 
 GPtrArray *store_rollers(struct store *s, bool include_forgotten,
 				GError **error)
@@ -151,21 +171,43 @@ GPtrArray *store_rollers(struct store *s, bool include_forgotten,
 	sqlite3_bind_int(st, 1, include_forgotten);
 	list = g_ptr_array_new_with_free_func(
 				(GDestroyNotify)store_roller_free);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_roller *r = g_new0(struct store_roller, 1);
-
-		r->id = sqlite3_column_int64(st, 0);
-		r->serial = store_column_strdup(st, 1);
-		r->name = store_column_strdup(st, 2);
-		r->firmware = store_column_strdup(st, 3);
-		r->first_seen_ms = sqlite3_column_int64(st, 4);
-		r->last_seen_ms = sqlite3_column_int64(st, 5);
-		r->forgotten = sqlite3_column_int(st, 6) != 0;
-		g_ptr_array_add(list, r);
-	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		g_ptr_array_add(list, roller_row(st));
 	if (!rows_done(s, st, rc, doing, error))
 		return NULL;
 	return g_steal_pointer(&list);
+}
+
+struct store_roller *store_roller_by_address(struct store *s,
+				const char *address, GError **error)
+{
+	const char *doing = "look up the roller by its Bluetooth address";
+	struct store_roller *r = NULL;
+	char addr[18];
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!store_address_normalize(address, addr)) {
+		g_set_error(error, STORE_ERROR, STORE_ERROR_INVALID,
+			    "Could not %s: '%s' is not a Bluetooth address "
+			    "(it looks like AA:BB:CC:DD:EE:FF).", doing,
+			    address ? address : "");
+		return NULL;
+	}
+	st = store_stmt(s, sql_roller_by_address, doing, error);
+	if (!st)
+		return NULL;
+	sqlite3_bind_text(st, 1, addr, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		r = roller_row(st);
+		rc = sqlite3_step(st);
+	}
+	if (!rows_done(s, st, rc, doing, error)) {
+		store_roller_free(r);
+		return NULL;
+	}
+	return r;
 }
 
 static const char sql_head_current[] =

@@ -191,6 +191,61 @@ gboolean store_roller_forget(struct store *s, int64_t roller_id,
 				"history", error);
 }
 
+gboolean store_address_normalize(const char *in, char out[18])
+{
+	if (!in || strlen(in) != 17)
+		return FALSE;
+	for (int i = 0; i < 17; i++) {
+		if (i % 3 == 2 ? in[i] != ':' : !g_ascii_isxdigit(in[i]))
+			return FALSE;
+		out[i] = g_ascii_toupper(in[i]);
+	}
+	out[17] = '\0';
+	return TRUE;
+}
+
+static const char sql_address_release[] =
+	"UPDATE rollers SET address = NULL WHERE address = ?2 AND id != ?1";
+static const char sql_address_set[] =
+	"UPDATE rollers SET address = ?2 WHERE id = ?1";
+
+gboolean store_roller_set_address(struct store *s, int64_t roller_id,
+				const char *address, GError **error)
+{
+	const char *doing = "save the roller's Bluetooth address";
+	char addr[18];
+	sqlite3_stmt *st;
+
+	if (address && !store_address_normalize(address, addr))
+		return invalid(error, doing, "it is not a Bluetooth address "
+				"(it looks like AA:BB:CC:DD:EE:FF)");
+	if (!store_begin(s, doing, error))
+		return FALSE;
+	/* §9.5: one address, one roller; the one paired last has it. */
+	if (address) {
+		st = store_stmt(s, sql_address_release, doing, error);
+		if (!st)
+			goto fail;
+		sqlite3_bind_int64(st, 1, roller_id);
+		bind_text(st, 2, addr);
+		if (!store_step_done(s, st, doing, error))
+			goto fail;
+	}
+	st = store_stmt(s, sql_address_set, doing, error);
+	if (!st)
+		goto fail;
+	sqlite3_bind_int64(st, 1, roller_id);
+	bind_text(st, 2, address ? addr : NULL);
+	if (!step_update(s, st, doing, "there is no such roller in the "
+				"history", error))
+		goto fail;
+	return store_commit(s, doing, error);
+
+fail:
+	store_rollback(s);
+	return FALSE;
+}
+
 static const char sql_head_fitted[] =
 	"SELECT id, serial FROM heads WHERE roller_id = ?1"
 	" AND replaced_ms IS NULL";

@@ -161,8 +161,18 @@ static const char schema_v1[] =
 	"  latest_seen_ms INTEGER NOT NULL\n"
 	");\n";
 
+/* The roller's Bluetooth identity address, recorded when it is paired
+ * (PROTOCOL.md §9.5): "AA:BB:CC:DD:EE:FF", upper case; NULL for a roller
+ * never paired over Bluetooth (a virtual one).  One address, one roller. */
+static const char schema_v2[] =
+	"ALTER TABLE rollers ADD COLUMN address TEXT\n"
+	"  CHECK (address IS NULL OR length(address) = 17);\n"
+	"CREATE UNIQUE INDEX rollers_address ON rollers (address)"
+	" WHERE address IS NOT NULL;\n";
+
 const struct store_migration store_migrations[] = {
 	{ 1, schema_v1 },
+	{ 2, schema_v2 },
 };
 const size_t store_n_migrations = G_N_ELEMENTS(store_migrations);
 

@@ -84,6 +84,7 @@ struct store_roller {
 	int64_t first_seen_ms;
 	int64_t last_seen_ms;
 	bool forgotten;
+	char *address;           /* Bluetooth identity address, NULL: none */
 };
 void store_roller_free(struct store_roller *r);
 
@@ -100,6 +101,20 @@ gboolean store_roller_forget(struct store *s, int64_t roller_id,
 /* struct store_roller *, ordered by first seen. */
 GPtrArray *store_rollers(struct store *s, bool include_forgotten,
 				GError **error);
+/*
+ * Record the roller's Bluetooth identity address ("AA:BB:CC:DD:EE:FF",
+ * any case; stored upper case), as paired (PROTOCOL.md §9.5); NULL clears
+ * it.  An address belongs to one roller: another roller that had it loses
+ * it in the same transaction.  STORE_ERROR_INVALID for a malformed address
+ * or an unknown roller.
+ */
+gboolean store_roller_set_address(struct store *s, int64_t roller_id,
+				const char *address, GError **error);
+/* The roller recorded with @address (any case), forgotten or not; NULL
+ * with @error unset when none has it, NULL with @error set on failure
+ * (STORE_ERROR_INVALID for a malformed address). */
+struct store_roller *store_roller_by_address(struct store *s,
+				const char *address, GError **error);
 
 struct store_head {
 	int64_t id;

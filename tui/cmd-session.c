@@ -1,12 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * `dermaroll session --simulate --plan FILE`: a whole routine with no
- * screen, against a virtual roller in this process that rolls its demo
- * routine (autopilot).  The routine file states what a person would
- * answer and choose on the routine screen: the zones, every checklist
- * answer, the virtual head's needle, and overrides with their reasons.
- * The session goes through the engine and into the history like any
- * other; the summary says what was treated, warned about and stored.
+ * `dermaroll session --plan FILE` and one of:
+ *   --simulate           a virtual roller in this process that rolls its
+ *                        demo routine (autopilot);
+ *   --roller ADDRESS     a bonded roller through BlueZ (--adapter hciN);
+ *   --socket PATH        roller-sim on its local socket.
+ * A whole routine with no screen.  The routine file states what a person
+ * would answer and choose on the routine screen: the zones, every
+ * checklist answer, the virtual head's needle, and overrides with their
+ * reasons.  The session goes through the engine and into the history like
+ * any other; the summary says what was treated, warned about and stored.
+ *
+ * With a real roller, a dropped link pauses the routine and reconnect.c
+ * brings it back with backoff; the summary counts the drops.  A roller
+ * whose address the history does not know, whose INFO serial is not the
+ * recorded one (PROTOCOL.md §9.5), or that is not bonded, is refused.
  *
  * The routine file is read by routine.c (doc/dermaroll.1, ROUTINE FILE).
  */
@@ -16,17 +24,28 @@
 #include <gio/gio.h>
 #include <glib.h>
 
+#include "bluez.h"
+#include "cmd-bluez.h"
 #include "cmd-common.h"
 #include "commands.h"
 #include "engine.h"
+#include "reconnect.h"
 #include "routine.h"
 #include "sim.h"
 #include "virtual-roller.h"
 
 #define NAME "session"
 /* With no pass, state change or link event for this long (wall clock),
- * the routine is given up rather than left hanging. */
+ * the routine is given up rather than left hanging.  A real roller may be
+ * reconnecting meanwhile (the backoff reaches 30 s between attempts). */
 #define STALL_SECONDS 60
+#define STALL_SECONDS_REAL 180
+
+enum roller_kind {
+	ROLLER_SIMULATED,            /* --simulate */
+	ROLLER_BLUEZ,                /* --roller ADDRESS */
+	ROLLER_SOCKET,               /* --socket PATH */
+};
 
 struct warning_line {
 	char *message;
@@ -51,6 +70,20 @@ struct run {
 	int64_t base_ms;
 	gint64 base_us;
 	GTimeZone *tz;
+
+	/* A real roller (--roller, --socket) */
+	enum roller_kind kind;
+	const char *address;         /* upper case */
+	const char *adapter;
+	const char *socket_path;
+	GDBusConnection *bus;
+	struct reconnect *rc;
+	GPtrArray *links;            /* every link made, for the counters */
+	char *expected_serial;       /* recorded with the address */
+	bool have_info;
+	struct dp_info info;         /* of the last connection */
+	bool gave_up;
+	char *gave_up_message;
 };
 
 /* ---- Running it ---- */
@@ -116,6 +149,18 @@ static void on_connection(struct engine *e, bool connected, const char *message,
 	struct run *run = user_data;
 
 	progress(run);
+	if (run->rc) {
+		/* The routine pauses; reconnect.c brings the roller back. */
+		if (!connected)
+			printf("The link to the roller dropped: %s The routine is paused.\n",
+			       message ? message : "");
+		else if (reconnect_drops(run->rc))
+			printf("The roller is back and its log is synced: the routine "
+			       "goes on.\n");
+		fflush(stdout);
+		reconnect_connection(run->rc, connected, message);
+		return;
+	}
 	if (!connected && !run->lost) {
 		run->lost = true;
 		run->lost_message = g_strdup(message);
@@ -158,7 +203,9 @@ static gboolean watchdog(gpointer user_data)
 {
 	struct run *run = user_data;
 
-	if (g_get_monotonic_time() - run->last_progress_us > STALL_SECONDS * G_USEC_PER_SEC)
+	gint64 limit = run->kind == ROLLER_SIMULATED ? STALL_SECONDS : STALL_SECONDS_REAL;
+
+	if (g_get_monotonic_time() - run->last_progress_us > limit * G_USEC_PER_SEC)
 		run->stalled = true;
 	return G_SOURCE_CONTINUE;
 }
@@ -167,7 +214,7 @@ static gboolean watchdog(gpointer user_data)
 static bool iterate(struct run *run, bool (*done)(struct run *run))
 {
 	while (!done(run)) {
-		if (run->stalled || run->lost)
+		if (run->stalled || run->lost || run->gave_up)
 			return false;
 		if (engine_state(run->engine) == ENGINE_STATE_ZONE_LOCKED) {
 			handle_locked(run);
@@ -187,6 +234,131 @@ static bool routine_over(struct run *run)
 static bool synced(struct run *run)
 {
 	return engine_sync_idle(run->engine);
+}
+
+/* ---- A real roller: links with backoff (reconnect.c) ---- */
+
+static const char *roller_place(const struct run *run)
+{
+	return run->kind == ROLLER_BLUEZ ? run->address : run->socket_path;
+}
+
+static struct link *make_link(void *user_data, GError **error)
+{
+	struct run *run = user_data;
+	struct link *link;
+
+	if (run->kind == ROLLER_BLUEZ)
+		link = link_bluez_connect(run->bus, run->adapter, run->address, error);
+	else
+		link = link_socket_connect(run->socket_path, error);
+	if (link)
+		g_ptr_array_add(run->links, link_ref(link));
+	return link;
+}
+
+static void rc_connecting(struct reconnect *rc, unsigned int attempt, void *user_data)
+{
+	struct run *run = user_data;
+
+	if (attempt == 1 && !reconnect_connections(rc))
+		printf("Connecting to the roller %s...\n", roller_place(run));
+	else
+		printf("Connecting to the roller %s again (attempt %u)...\n",
+		       roller_place(run), attempt);
+	fflush(stdout);
+}
+
+static void rc_connected(struct reconnect *rc, const struct dp_info *info, void *user_data)
+{
+	struct run *run = user_data;
+
+	run->info = *info;
+	run->have_info = true;
+	progress(run);
+	printf("Connected to the roller %s (serial %s, firmware %s).\n", roller_place(run),
+	       info->serial, info->firmware);
+	fflush(stdout);
+}
+
+static void rc_waiting(struct reconnect *rc, guint delay_ms, const GError *error,
+		       void *user_data)
+{
+	/* A drop was told already (on_connection); a failed attempt says why. */
+	bool drop = reconnect_attempt(rc) == 1 && reconnect_connections(rc);
+
+	printf("%s%sTrying again in %u s (attempt %u).\n", drop ? "" : error->message,
+	       drop ? "" : " ", (delay_ms + 999) / 1000, reconnect_attempt(rc));
+	fflush(stdout);
+}
+
+static void rc_gave_up(struct reconnect *rc, const GError *error, void *user_data)
+{
+	struct run *run = user_data;
+
+	run->gave_up = true;
+	g_free(run->gave_up_message);
+	run->gave_up_message = g_strdup(error->message);
+}
+
+static const struct reconnect_handler rc_handler = {
+	.connecting = rc_connecting,
+	.connected = rc_connected,
+	.waiting = rc_waiting,
+	.gave_up = rc_gave_up,
+};
+
+/* How the link went: drops, what was lost (nothing, when the roller's log
+ * is empty after the last ack), and how notifications came in. */
+static void print_link(struct run *run)
+{
+	const struct sync_stats *stats = engine_sync_stats(run->engine);
+	struct link_counters sum = { 0 };
+	struct link_bluez_counters bz = { 0 };
+	unsigned int drops = reconnect_drops(run->rc);
+	unsigned int links = reconnect_connections(run->rc);
+
+	for (guint i = 0; i < run->links->len; i++) {
+		struct link *link = run->links->pdata[i];
+		const struct link_counters *c = link_counters(link);
+		const struct link_bluez_counters *b = link_bluez_counters(link);
+
+		sum.stream_frames += c->stream_frames;
+		sum.history_frames += c->history_frames;
+		sum.malformed += c->malformed;
+		sum.gaps += c->gaps;
+		sum.missing_frames += c->missing_frames;
+		sum.passes_live += c->passes_live;
+		sum.passes_history += c->passes_history;
+		if (b) {
+			bz.acquired += b->acquired;
+			bz.properties += b->properties;
+			bz.indications += b->indications;
+			bz.acquired_mtu = MAX(bz.acquired_mtu, b->acquired_mtu);
+		}
+	}
+	if (drops)
+		printf("The link dropped %u time%s; the routine paused and resumed each time "
+		       "(%u connections).\n", drops, drops == 1 ? "" : "s", links);
+	else
+		printf("The link never dropped (%u connection%s).\n", links,
+		       links == 1 ? "" : "s");
+	if (stats->acked_seq && stats->log_count == 0)
+		printf("Nothing lost: the roller's log is empty after the last ack (record %u), "
+		       "and each pass is stored once.\n", stats->acked_seq);
+	else if (stats->log_count)
+		printf("%u records are still in the roller's log; they are stored the next "
+		       "time it connects.\n", stats->log_count);
+	printf("Stream: %" G_GUINT64_FORMAT " frames, %" G_GUINT64_FORMAT " gaps (%"
+	       G_GUINT64_FORMAT " frames missing, their passes synced from the log), %"
+	       G_GUINT64_FORMAT " malformed; passes: %" G_GUINT64_FORMAT " live, %"
+	       G_GUINT64_FORMAT " from the log.\n", sum.stream_frames, sum.gaps,
+	       sum.missing_frames, sum.malformed, sum.passes_live, sum.passes_history);
+	if (run->kind == ROLLER_BLUEZ)
+		printf("Notifications: %" G_GUINT64_FORMAT " through AcquireNotify (ATT MTU %u), %"
+		       G_GUINT64_FORMAT " through StartNotify, %" G_GUINT64_FORMAT
+		       " indications.\n", bz.acquired, bz.acquired_mtu, bz.properties,
+		       bz.indications);
 }
 
 /* ---- The summary ---- */
@@ -284,9 +456,16 @@ static bool print_stored(struct run *run, struct store *store, GError **error)
 static void print_summary_head(struct run *run, const struct dp_info *info,
 			       int64_t started_ms)
 {
-	g_autofree char *mm = cmd_format_mm(run->routine->needle_um);
+	g_autofree char *mm = NULL;
 	g_autofree char *when = cmd_format_date_time(started_ms, run->tz);
 
+	if (run->kind != ROLLER_SIMULATED) {
+		mm = cmd_format_mm(run->info.needle_um);
+		printf("Routine of %s with the roller %s (%s), head %s (%s mm)\n", when,
+		       run->info.serial, roller_place(run), run->info.head_serial, mm);
+		return;
+	}
+	mm = cmd_format_mm(run->routine->needle_um);
 	printf("Routine of %s with the virtual roller %s, head %s (%s mm)\n", when,
 	       info ? info->serial : "?", info ? info->head_serial : "?", mm);
 }
@@ -327,13 +506,24 @@ static int run_session(struct run *run, struct policy *policy, struct plan *plan
 	int status = CMD_EXIT_OK;
 
 	run->engine = engine_new(policy, store, used, &handler, run);
-	link = start_roller(store, r, speed, &roller, &error);
-	if (!link) {
-		status = cmd_fail_error(NAME, error);
-		goto out;
+	if (run->kind == ROLLER_SIMULATED) {
+		link = start_roller(store, r, speed, &roller, &error);
+		if (!link) {
+			status = cmd_fail_error(NAME, error);
+			goto out;
+		}
+		engine_set_link(run->engine, link);
+		link_unref(link);
+	} else {
+		/* The link is handed to the engine once it is up and its serial
+		 * checked; the routine waits for it. */
+		link = NULL;
+		run->links = g_ptr_array_new_with_free_func((GDestroyNotify)link_unref);
+		run->rc = reconnect_new(run->engine, make_link, run, NULL);
+		reconnect_set_handler(run->rc, &rc_handler, run);
+		reconnect_set_serial(run->rc, run->expected_serial);
+		reconnect_start(run->rc);
 	}
-	engine_set_link(run->engine, link);
-	link_unref(link);
 
 	progress(run);
 	watch = g_timeout_add_seconds(1, watchdog, run);
@@ -354,7 +544,7 @@ static int run_session(struct run *run, struct policy *policy, struct plan *plan
 		goto stopped;
 	g_source_remove(watch);
 
-	print_summary_head(run, link_info(link), started_ms);
+	print_summary_head(run, link ? link_info(link) : NULL, started_ms);
 	print_zones(run);
 	for (unsigned int z = 1; z <= ZONE_COUNT; z++)
 		if (run->override_error[z])
@@ -378,6 +568,8 @@ static int run_session(struct run *run, struct policy *policy, struct plan *plan
 		status = cmd_fail_error(NAME, error);
 		goto out;
 	}
+	if (run->rc)
+		print_link(run);
 	printf("Aftercare\n");
 	for (unsigned int i = 0; i < policy_aftercare_count(policy); i++)
 		printf("  - %s\n", policy_aftercare_item(policy, i)->text);
@@ -387,8 +579,16 @@ static int run_session(struct run *run, struct policy *policy, struct plan *plan
 
 stopped:
 	g_source_remove(watch);
+	/* Nothing more from the roller: no attempt while stopping. */
+	g_clear_pointer(&run->rc, reconnect_free);
+	if (run->gave_up && !engine_session_id(run->engine)) {
+		/* Refused before anything was stored. */
+		status = cmd_fail(NAME, "%s", run->gave_up_message);
+		goto out;
+	}
 	if (engine_state(run->engine) == ENGINE_STATE_FINISHED) {
-		status = cmd_fail(NAME, "The session is stored, but the virtual roller stopped answering before it was told to free every stored pass.");
+		status = cmd_fail(NAME, "The session is stored, but the %s stopped answering before it was told to free every stored pass.",
+				  run->kind == ROLLER_SIMULATED ? "virtual roller" : "roller");
 		goto out;
 	}
 	/* Close the stored session as stopped early; the passes committed
@@ -398,8 +598,11 @@ stopped:
 	if (engine_state(run->engine) == ENGINE_STATE_AFTERCARE)
 		engine_finish(run->engine, NULL);
 	status = cmd_fail(NAME, "%s%s",
+			  run->gave_up ? run->gave_up_message :
 			  run->lost ? (run->lost_message ? run->lost_message :
 				       "The link to the virtual roller dropped.") :
+			  run->kind != ROLLER_SIMULATED ?
+			  "Nothing came from the roller for 3 minutes, so the routine was stopped." :
 			  "The virtual roller stopped rolling before the routine ended.",
 			  " The session is stored as stopped early, with the passes stored so far.");
 	goto out;
@@ -407,11 +610,33 @@ engine_failed:
 	g_source_remove(watch);
 	status = cmd_fail_error(NAME, error);
 out:
+	/* Before the engine lets its link go: that is no drop to retry. */
+	g_clear_pointer(&run->rc, reconnect_free);
 	engine_set_link(run->engine, NULL);
 	engine_free(run->engine);
+	g_clear_pointer(&run->links, g_ptr_array_unref);
 	if (roller)
 		virtual_roller_unref(roller);
 	return status;
+}
+
+/* --roller: the roller recorded with the address when it was paired
+ * (PROTOCOL.md §9.5), whose serial the roller must report. */
+static int find_recorded(struct run *run, struct store *store)
+{
+	g_autoptr(GError) error = NULL;
+	struct store_roller *r = store_roller_by_address(store, run->address, &error);
+
+	if (error)
+		return cmd_fail_error(NAME, error);
+	if (!r)
+		return cmd_fail(NAME, "The roller %s is not in the history, and dermaroll runs "
+				"sessions only with rollers it has paired. Pair it first: hold its "
+				"button until the light blinks, then run 'dermaroll pair %s'.",
+				run->address, run->address);
+	run->expected_serial = g_strdup(r->serial);
+	store_roller_free(r);
+	return CMD_EXIT_OK;
 }
 
 int cmd_session(int argc, char **argv)
@@ -419,21 +644,32 @@ int cmd_session(int argc, char **argv)
 	gboolean simulate = FALSE;
 	g_autofree char *routine_path = NULL;
 	g_autofree char *database = NULL;
-	double speed = 20.0;
+	g_autofree char *address = NULL;
+	g_autofree char *adapter = NULL;
+	g_autofree char *socket_path = NULL;
+	double speed = 0;
 	const GOptionEntry entries[] = {
 		{ "simulate", 0, 0, G_OPTION_ARG_NONE, &simulate,
-		  "Roll with a virtual roller in this program (required in this version)", NULL },
+		  "Roll with a virtual roller in this program", NULL },
+		{ "roller", 0, 0, G_OPTION_ARG_STRING, &address,
+		  "Roll with the paired roller at this Bluetooth address", "ADDRESS" },
+		{ "adapter", 0, 0, G_OPTION_ARG_STRING, &adapter,
+		  "With --roller: the Bluetooth adapter to use (default: the first one)", "hciN" },
+		{ "socket", 0, 0, G_OPTION_ARG_FILENAME, &socket_path,
+		  "Roll with roller-sim listening on this local socket", "PATH" },
 		{ "plan", 0, 0, G_OPTION_ARG_FILENAME, &routine_path,
 		  "The routine file: zones, checklist answers, head, overrides", "FILE" },
 		{ "speed", 0, 0, G_OPTION_ARG_DOUBLE, &speed,
-		  "How much faster than real time the virtual roller moves (default 20)", "FACTOR" },
+		  "With --simulate: how much faster than real time the virtual roller moves "
+		  "(default 20)", "FACTOR" },
 		{ "database", 0, 0, G_OPTION_ARG_FILENAME, &database,
 		  "The history file (default: $XDG_DATA_HOME/dermaroll/history.db)", "PATH" },
 		G_OPTION_ENTRY_NULL
 	};
 	g_autoptr(GOptionContext) context = cmd_context("",
-		"Runs a whole routine with no screen against a virtual roller that rolls "
-		"by itself, stores it in the history, and prints what was treated, "
+		"Runs a whole routine with no screen, with a virtual roller that rolls "
+		"by itself (--simulate), a paired roller (--roller) or roller-sim "
+		"(--socket), stores it in the history, and prints what was treated, "
 		"warned about and stored.");
 	g_autoptr(GError) error = NULL;
 	g_autoptr(Store) store = NULL;
@@ -447,12 +683,34 @@ int cmd_session(int argc, char **argv)
 		return CMD_EXIT_USAGE;
 	if (argc > 1)
 		return cmd_usage(NAME, "unexpected argument '%s'.", argv[1]);
-	if (!simulate)
-		return cmd_usage(NAME, "this version runs sessions only with the virtual roller: add --simulate.");
+	if ((simulate ? 1 : 0) + (address ? 1 : 0) + (socket_path ? 1 : 0) != 1)
+		return cmd_usage(NAME, "give the roller: --simulate, --roller ADDRESS or "
+				 "--socket PATH (one of them).");
 	if (!routine_path)
 		return cmd_usage(NAME, "give the routine file with --plan FILE.");
-	if (!(speed >= 0.1 && speed <= 1000))
+	if (speed != 0 && !simulate)
+		return cmd_usage(NAME, "--speed is for the virtual roller of --simulate only.");
+	if (simulate && speed == 0)
+		speed = 20.0;
+	if (simulate && !(speed >= 0.1 && speed <= 1000))
 		return cmd_usage(NAME, "--speed must be between 0.1 and 1000.");
+	if (adapter && !address)
+		return cmd_usage(NAME, "--adapter goes with --roller.");
+	if (address) {
+		char *up = g_ascii_strup(address, -1);
+
+		g_free(address);
+		address = up;
+		if (!g_regex_match_simple("^([0-9A-F]{2}:){5}[0-9A-F]{2}$", address, 0, 0))
+			return cmd_usage(NAME, "'%s' is not a Bluetooth address (it looks like "
+					 "AA:BB:CC:DD:EE:FF).", address);
+		run.kind = ROLLER_BLUEZ;
+		run.address = address;
+		run.adapter = adapter;
+	} else if (socket_path) {
+		run.kind = ROLLER_SOCKET;
+		run.socket_path = socket_path;
+	}
 
 	policy = policy_load_default(&error);
 	if (!policy)
@@ -474,17 +732,29 @@ int cmd_session(int argc, char **argv)
 	/* Recording the time seen is the session's first write: a history
 	 * another dermaroll is writing fails here, before the roller rolls. */
 	run.base_ms = cmd_now_ms();
-	store = database ? cmd_open_store(database, true, &error)
-			 : sim_open_demo_history(&error);
+	store = database || run.kind != ROLLER_SIMULATED ? cmd_open_store(database, true, &error)
+							 : sim_open_demo_history(&error);
 	if (!store || !store_time_seen_bump(store, run.base_ms, NULL, &error)) {
 		status = cmd_fail_error(NAME, error);
 		goto out;
+	}
+	if (run.kind == ROLLER_BLUEZ) {
+		status = find_recorded(&run, store);
+		if (status != CMD_EXIT_OK)
+			goto out;
+		run.bus = cmd_bluez_bus(NAME);
+		if (!run.bus) {
+			status = CMD_EXIT_FAILED;
+			goto out;
+		}
 	}
 
 	run.tz = cmd_local_tz();
 	run.base_us = g_get_monotonic_time();
 	run.warnings = g_array_new(FALSE, FALSE, sizeof(struct warning_line));
 	status = run_session(&run, policy, plan, store, speed);
+	if (run.bus)
+		g_dbus_connection_flush_sync(run.bus, NULL, NULL);
 
 	for (guint i = 0; i < run.warnings->len; i++)
 		g_free(g_array_index(run.warnings, struct warning_line, i).message);
@@ -494,6 +764,9 @@ int cmd_session(int argc, char **argv)
 	g_free(run.lost_message);
 	g_time_zone_unref(run.tz);
 out:
+	g_clear_object(&run.bus);
+	g_free(run.expected_serial);
+	g_free(run.gave_up_message);
 	routine_free(run.routine);
 	plan_free(plan);
 	policy_free(policy);

@@ -182,7 +182,7 @@ def test_help_lists_commands(sb):
           "  history  Sessions and their passes, filtered by date, zone or roller\n"
           "  rollers  List rollers; rename, forget, or record a new head\n"
           "  journal  Log a skin reaction, or list the reactions logged\n"
-          "  session  Run a whole routine headless against the virtual roller\n"
+          "  session  Run a whole routine without the screens, from a routine file\n"
           in text, "command list: " + text)
     check("--simulate" in text and "--socket=PATH" in text, "live options kept")
 
@@ -800,8 +800,29 @@ def test_session_bad_routine(sb):
         equal(p.stdout, "")
     check(not os.path.exists(sb.db), "a bad routine file created the history")
     p = sb.run("session", "--plan", path, status=2)
-    equal(lines(p.stderr)[0], "dermaroll session: this version runs sessions only "
-          "with the virtual roller: add --simulate.")
+    equal(lines(p.stderr)[0], "dermaroll session: give the roller: --simulate, "
+          "--roller ADDRESS or --socket PATH (one of them).")
+    p = sb.run("session", "--simulate", "--roller", "AA:BB:CC:DD:EE:FF", "--plan", path,
+               status=2)
+    equal(lines(p.stderr)[0], "dermaroll session: give the roller: --simulate, "
+          "--roller ADDRESS or --socket PATH (one of them).")
+    p = sb.run("session", "--roller", "AA:BB:CC:DD:EE", "--plan", path, status=2)
+    equal(lines(p.stderr)[0], "dermaroll session: 'AA:BB:CC:DD:EE' is not a Bluetooth "
+          "address (it looks like AA:BB:CC:DD:EE:FF).")
+    p = sb.run("session", "--socket", "/nonexistent", "--speed", "5", "--plan", path,
+               status=2)
+    equal(lines(p.stderr)[0], "dermaroll session: --speed is for the virtual roller of "
+          "--simulate only.")
+    p = sb.run("session", "--socket", "/nonexistent", "--adapter", "hci0", "--plan", path,
+               status=2)
+    equal(lines(p.stderr)[0], "dermaroll session: --adapter goes with --roller.")
+    # An address the history does not know: refused before any Bluetooth.
+    good = routine(sb, name="good.conf")
+    p = sb.run("session", "--roller", "aa:bb:cc:dd:ee:ff", "--plan", good, status=1)
+    equal(p.stderr, "dermaroll session: The roller AA:BB:CC:DD:EE:FF is not in the history, "
+          "and dermaroll runs sessions only with rollers it has paired. Pair it first: hold "
+          "its button until the light blinks, then run 'dermaroll pair AA:BB:CC:DD:EE:FF'.\n")
+    equal(p.stdout, "")
     p = sb.run("session", "--simulate", status=2)
     equal(lines(p.stderr)[0], "dermaroll session: give the routine file with --plan FILE.")
     missing = os.path.join(sb.root, "nope.conf")

@@ -725,15 +725,6 @@ static void test_att_status(void)
 	}
 }
 
-static void test_retry_delay(void)
-{
-	static const guint want[] = { 1000, 2000, 4000, 8000, 16000, 30000, 30000 };
-
-	for (unsigned i = 0; i < G_N_ELEMENTS(want); i++)
-		g_assert_cmpuint(link_bluez_retry_delay_ms(i), ==, want[i]);
-	g_assert_cmpuint(link_bluez_retry_delay_ms(G_MAXUINT), ==, 30000);
-}
-
 #define ADD(path, func, data) \
 	g_test_add(path, struct fixture, data, fixture_setup, func, fixture_teardown)
 
@@ -748,7 +739,6 @@ int main(int argc, char **argv)
 	}
 	g_test_add_func("/bluez/error-map", test_error_map);
 	g_test_add_func("/bluez/error-map/att-status", test_att_status);
-	g_test_add_func("/bluez/retry-delay", test_retry_delay);
 	ADD("/bluez/connect/acquire-notify", test_connect_acquire, NULL);
 	ADD("/bluez/connect/start-notify-fallback", test_connect_start_notify, NULL);
 	for (size_t i = 0; i < G_N_ELEMENTS(connect_failures); i++)

@@ -369,7 +369,7 @@ static void test_schema_create(void)
 	db = raw_open(path);
 	g_assert_cmpint(query_int(db, "PRAGMA user_version"), ==,
 			store_schema_version());
-	g_assert_cmpint(store_schema_version(), ==, 1);
+	g_assert_cmpint(store_schema_version(), ==, 2);
 	g_assert_cmpint(query_int(db, "PRAGMA application_id"), ==,
 			STORE_APPLICATION_ID);
 	mode = query_text(db, "PRAGMA journal_mode");
@@ -385,8 +385,8 @@ static void test_schema_create(void)
 			" AND sql IS NOT NULL ORDER BY name)");
 	g_assert_cmpstr(names, ==, "heads_fitted journal_entries_at"
 			" overrides_session passes_session passes_unassigned"
-			" passes_zone sessions_device sessions_head"
-			" sessions_started zone_results_zone");
+			" passes_zone rollers_address sessions_device"
+			" sessions_head sessions_started zone_results_zone");
 	sqlite3_close(db);
 	rm_rf(dir);
 }
@@ -409,7 +409,7 @@ static void test_schema_reopen(void)
 		g_assert_no_error(error);
 		g_assert_cmpint(id, ==, 1);
 		db = s->db;
-		g_assert_cmpint(query_int(db, "PRAGMA user_version"), ==, 1);
+		g_assert_cmpint(query_int(db, "PRAGMA user_version"), ==, 2);
 		if (i == 0)
 			objects = query_int(db,
 				"SELECT count(*) FROM sqlite_master");
@@ -641,6 +641,182 @@ static void test_rollers(void)
 	g_assert_error(error, STORE_ERROR, STORE_ERROR_INVALID);
 	g_clear_error(&error);
 	g_clear_pointer(&s, store_close);
+	rm_rf(dir);
+}
+
+/* ---- The roller's Bluetooth address (schema step 2) ---- */
+
+static void assert_address(struct store *s, const char *address,
+				int64_t want_id)
+{
+	GError *error = NULL;
+	struct store_roller *r = store_roller_by_address(s, address, &error);
+
+	g_assert_no_error(error);
+	if (!want_id) {
+		g_assert_null(r);
+		return;
+	}
+	g_assert_nonnull(r);
+	g_assert_cmpint(r->id, ==, want_id);
+	g_assert_cmpstr(r->address, ==, "AA:BB:CC:DD:EE:0F");
+	store_roller_free(r);
+}
+
+static void test_roller_address(void)
+{
+	g_autofree char *dir = tmp_dir();
+	g_autofree char *path = db_in(dir);
+	g_autoptr(Store) s = open_ok(path);
+	g_autoptr(GPtrArray) list = NULL;
+	GError *error = NULL;
+	struct store_roller *r;
+	int64_t a = add_roller(s, "RLR-A"), b = add_roller(s, "RLR-B");
+
+	/* None recorded yet. */
+	assert_address(s, "AA:BB:CC:DD:EE:0F", 0);
+	list = store_rollers(s, true, &error);
+	g_assert_null(((struct store_roller *)list->pdata[0])->address);
+	g_clear_pointer(&list, g_ptr_array_unref);
+
+	/* Stored upper case; looked up in any case. */
+	g_assert_true(store_roller_set_address(s, a, "aa:bb:cc:dd:ee:0f", &error));
+	g_assert_no_error(error);
+	assert_address(s, "AA:BB:CC:DD:EE:0F", a);
+	assert_address(s, "aa:bb:cc:dd:ee:0f", a);
+	list = store_rollers(s, true, &error);
+	g_assert_cmpstr(((struct store_roller *)list->pdata[0])->address, ==,
+			"AA:BB:CC:DD:EE:0F");
+	g_assert_null(((struct store_roller *)list->pdata[1])->address);
+	g_clear_pointer(&list, g_ptr_array_unref);
+
+	/* The same address on another roller: it moves there (§9.5, one
+	 * address one roller). */
+	g_assert_true(store_roller_set_address(s, b, "AA:BB:CC:DD:EE:0F", &error));
+	g_assert_no_error(error);
+	assert_address(s, "AA:BB:CC:DD:EE:0F", b);
+	list = store_rollers(s, true, &error);
+	g_assert_null(((struct store_roller *)list->pdata[0])->address);
+	g_clear_pointer(&list, g_ptr_array_unref);
+	/* Again on the same roller: no change, no error. */
+	g_assert_true(store_roller_set_address(s, b, "AA:BB:CC:DD:EE:0F", &error));
+	assert_address(s, "AA:BB:CC:DD:EE:0F", b);
+
+	/* A forgotten roller is still found (its history stays). */
+	g_assert_true(store_roller_forget(s, b, &error));
+	assert_address(s, "AA:BB:CC:DD:EE:0F", b);
+
+	/* Cleared. */
+	g_assert_true(store_roller_set_address(s, b, NULL, &error));
+	g_assert_no_error(error);
+	assert_address(s, "AA:BB:CC:DD:EE:0F", 0);
+	g_assert_cmpint(query_int(s->db, "SELECT count(*) FROM rollers"
+				" WHERE address IS NOT NULL"), ==, 0);
+
+	/* Refusals change nothing. */
+	g_assert_true(store_roller_set_address(s, a, "AA:BB:CC:DD:EE:0F", &error));
+	g_assert_false(store_roller_set_address(s, 999, "AA:BB:CC:DD:EE:0F", &error));
+	g_assert_error(error, STORE_ERROR, STORE_ERROR_INVALID);
+	g_assert_cmpstr(error->message, ==, "Could not save the roller's Bluetooth "
+			"address: there is no such roller in the history.");
+	g_clear_error(&error);
+	assert_address(s, "AA:BB:CC:DD:EE:0F", a);
+	g_assert_true(sqlite3_get_autocommit(s->db));
+	r = store_roller_by_address(s, "11:22:33:44:55:66", &error);
+	g_assert_no_error(error);
+	g_assert_null(r);
+	rm_rf(dir);
+}
+
+static void test_roller_address_invalid(void)
+{
+	static const char *const bad[] = {
+		"", "AA:BB:CC:DD:EE", "AA:BB:CC:DD:EE:FF:", "AA-BB-CC-DD-EE-FF",
+		"AA:BB:CC:DD:EE:FG", "AAB:BC:CD:DE:EF:F0", " AA:BB:CC:DD:EE:F",
+		"AA:BB:CC:DD:EE:FF\n",
+	};
+	g_autofree char *dir = tmp_dir();
+	g_autofree char *path = db_in(dir);
+	g_autoptr(Store) s = open_ok(path);
+	GError *error = NULL;
+	int64_t a = add_roller(s, "RLR-A");
+
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_assert_false(store_roller_set_address(s, a, bad[i], &error));
+		g_assert_error(error, STORE_ERROR, STORE_ERROR_INVALID);
+		g_assert_cmpstr(error->message, ==, "Could not save the roller's "
+				"Bluetooth address: it is not a Bluetooth address "
+				"(it looks like AA:BB:CC:DD:EE:FF).");
+		g_clear_error(&error);
+		g_assert_null(store_roller_by_address(s, bad[i], &error));
+		g_assert_error(error, STORE_ERROR, STORE_ERROR_INVALID);
+		g_clear_error(&error);
+	}
+	g_assert_null(store_roller_by_address(s, NULL, &error));
+	g_assert_error(error, STORE_ERROR, STORE_ERROR_INVALID);
+	g_clear_error(&error);
+	g_assert_cmpint(query_int(s->db, "SELECT count(*) FROM rollers"
+				" WHERE address IS NOT NULL"), ==, 0);
+	rm_rf(dir);
+}
+
+/* A history of format 1 (the previous release) is brought to format 2 on
+ * open: every roller keeps its row, with no address, and the address can
+ * then be recorded. */
+static void test_migrate_address(void)
+{
+	g_autofree char *dir = tmp_dir();
+	g_autofree char *path = db_in(dir);
+	g_autoptr(GPtrArray) list = NULL;
+	GError *error = NULL;
+	struct store_roller *r;
+	struct store *s;
+	sqlite3 *db;
+
+	g_assert_cmpint(store_migrations[0].version, ==, 1);
+	s = bare_store(path);
+	g_assert_true(store_schema_apply(s, store_migrations, 1, &error));
+	g_assert_no_error(error);
+	exec_ok(s->db, "INSERT INTO rollers (serial, name, firmware,"
+		" first_seen_ms, last_seen_ms) VALUES"
+		" ('RLR-OLD', 'Old one', '0.9.0', 5, 6),"
+		" ('RLR-TWO', 'RLR-TWO', '1.0.0', 7, 8)");
+	g_assert_cmpint(query_int(s->db, "PRAGMA user_version"), ==, 1);
+	bare_close(s);
+
+	s = open_ok(path);
+	g_assert_cmpint(query_int(s->db, "PRAGMA user_version"), ==, 2);
+	list = store_rollers(s, true, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(list->len, ==, 2);
+	r = list->pdata[0];
+	g_assert_cmpstr(r->serial, ==, "RLR-OLD");
+	g_assert_cmpstr(r->name, ==, "Old one");
+	g_assert_cmpstr(r->firmware, ==, "0.9.0");
+	g_assert_cmpint(r->first_seen_ms, ==, 5);
+	g_assert_cmpint(r->last_seen_ms, ==, 6);
+	g_assert_null(r->address);
+	g_assert_true(store_roller_set_address(s, r->id, "C0:FF:EE:00:00:01", &error));
+	g_assert_no_error(error);
+	g_clear_pointer(&list, g_ptr_array_unref);
+	store_close(s);
+
+	/* The column's CHECK and the unique index came with the step. */
+	db = raw_open(path);
+	g_assert_cmpint(sqlite3_exec(db, "UPDATE rollers SET address = 'short'",
+				NULL, NULL, NULL), ==, SQLITE_CONSTRAINT);
+	g_assert_cmpint(sqlite3_exec(db, "UPDATE rollers SET address ="
+				" 'C0:FF:EE:00:00:01'", NULL, NULL, NULL), ==,
+			SQLITE_CONSTRAINT);
+	sqlite3_close(db);
+
+	s = open_ok(path);
+	r = store_roller_by_address(s, "c0:ff:ee:00:00:01", &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(r);
+	g_assert_cmpstr(r->serial, ==, "RLR-OLD");
+	store_roller_free(r);
+	store_close(s);
 	rm_rf(dir);
 }
 
@@ -1642,7 +1818,7 @@ static void test_future_schema(void)
 
 	make_history(path, 10);
 	db = raw_open(path);
-	exec_ok(db, "PRAGMA user_version = 2");
+	exec_ok(db, "PRAGMA user_version = 3");
 	sqlite3_close(db);
 	assert_refused(path, STORE_ERROR_TOO_NEW,
 		"This history was written by a newer version of dermaroll");
@@ -1651,7 +1827,7 @@ static void test_future_schema(void)
 	g_assert_error(error, STORE_ERROR, STORE_ERROR_TOO_NEW);
 	g_assert_true(g_str_has_prefix(error->message,
 		"This history was written by a newer version of dermaroll "
-		"(history format 2; this version knows formats up to 1)."));
+		"(history format 3; this version knows formats up to 2)."));
 	g_clear_error(&error);
 	rm_rf(dir);
 }
@@ -2351,6 +2527,10 @@ int main(int argc, char **argv)
 	g_test_add_func("/store/file/default-path", test_default_path);
 	g_test_add_func("/store/file/mode-0600", test_mode_0600);
 	g_test_add_func("/store/rollers", test_rollers);
+	g_test_add_func("/store/rollers/address", test_roller_address);
+	g_test_add_func("/store/rollers/robustness/address-invalid",
+			test_roller_address_invalid);
+	g_test_add_func("/store/schema/migrate-address", test_migrate_address);
 	g_test_add_func("/store/heads", test_heads);
 	g_test_add_func("/store/sessions", test_sessions);
 	g_test_add_func("/store/zone-results", test_zone_results);
