@@ -10,6 +10,7 @@ struct app_options {
 	gboolean simulate;           /* a virtual roller in this process */
 	const char *socket;          /* or roller-sim on this socket */
 	double speed;                /* of the virtual roller */
+	/* Neither: the real history, and the paired roller over Bluetooth. */
 };
 
 /* Runs the screens until the user quits; returns the exit status. */

@@ -14,15 +14,12 @@
 #include "cmd-common.h"
 #include "commands.h"
 #include "link.h"
+#include "pair-steps.h"
 #include "policy.h"
 
 #define NAME "pair"
 #define SECONDS_DEFAULT 10
 #define SECONDS_MAX 120
-#define NAME_MAX_BYTES 64
-/* Connect, resolve services and read INFO (link-bluez.c waits 30 s for
- * services alone). */
-#define CONNECT_TIMEOUT_MS 90000
 
 static char *database;
 
@@ -155,37 +152,25 @@ static void on_paired(struct bluez_pair *pair, const GError *error, void *data)
 	run->done = true;
 }
 
-/* ---- Reading INFO over the bond ---- */
+/* ---- Reading INFO over the bond, recording (pair-steps.h) ---- */
 
 struct info_run {
 	bool done;
 	struct dp_info info;
-	char *name;
 	GError *error;
 };
 
-static void on_connected(struct link *link, const struct dp_info *info, void *data)
+static void on_info(const struct dp_info *info, const char *name, const GError *error,
+		    void *data)
 {
 	struct info_run *run = data;
 
-	run->info = *info;
-	run->name = g_strdup(link_name(link));
-	run->done = true;
-}
-
-static void on_disconnected(struct link *link, const GError *error, void *data)
-{
-	struct info_run *run = data;
-
-	if (!run->done)
+	if (info)
+		run->info = *info;
+	else
 		run->error = g_error_copy(error);
 	run->done = true;
 }
-
-static const struct link_handler info_handler = {
-	.connected = on_connected,
-	.disconnected = on_disconnected,
-};
 
 static int read_info(GDBusConnection *bus, const char *adapter, const char *address,
 		     struct info_run *run)
@@ -195,15 +180,9 @@ static int read_info(GDBusConnection *bus, const char *adapter, const char *addr
 
 	if (!link)
 		return cmd_fail_error(NAME, error);
-	link_set_handler(link, &info_handler, run);
-	if (!cmd_bluez_wait(&run->done, CONNECT_TIMEOUT_MS))
-		run->error = g_error_new_literal(LINK_ERROR, LINK_ERROR_TIMEOUT,
-			"It did not answer in time: switch it off and on, then run "
-			"'dermaroll pair' again (no pairing mode needed now).");
-	link_set_handler(link, NULL, NULL);
-	if (link_is_connected(link))
-		link_close(link);
+	pair_info_read_start(link, PAIR_INFO_TIMEOUT_MS, on_info, run);
 	link_unref(link);
+	cmd_bluez_wait(&run->done, 0);
 	/* Paired and trusted already: say so, so nobody pairs it again. */
 	if (run->error)
 		return cmd_fail(NAME, "The roller is paired, but its details could not be "
@@ -211,59 +190,34 @@ static int read_info(GDBusConnection *bus, const char *adapter, const char *addr
 	return CMD_EXIT_OK;
 }
 
-/* ---- Recording ---- */
-
 static int record(const struct dp_info *info, const char *name, const char *address)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(Store) store = NULL;
-	g_autofree char *mm = cmd_format_mm(info->needle_um);
-	g_autofree char *limit = NULL;
+	g_autofree char *head = NULL;
+	struct pair_record rec;
 	struct policy *policy;
-	int64_t now = cmd_now_ms();
-	int64_t roller_id = 0;
-	unsigned int refuse_um;
+	gboolean ok;
 
 	policy = policy_load_default(&error);
 	if (!policy)
 		return cmd_fail_error(NAME, error);
-	refuse_um = policy_refuse_from_um(policy);
-	policy_free(policy);
-
 	store = cmd_open_store(database, true, &error);
-	if (!store)
-		return cmd_fail_error(NAME, error);
-	if (!store_roller_update(store, info->serial, info->firmware, now, &roller_id, &error) ||
-	    (name && !store_roller_rename(store, roller_id, name, &error)) ||
-	    !store_head_fit(store, roller_id, info->head_serial, info->needle_um, now,
-			    info->head_uses, NULL, &error))
+	ok = store && pair_record(store, policy, info, name, address, cmd_now_ms(), &rec,
+				  &error);
+	policy_free(policy);
+	if (!ok)
 		return cmd_fail_error(NAME, error);
 
-	printf("Paired with the roller %s (%s), serial %s, firmware %s.\n",
-	       name ? name : info->serial, address, info->serial, info->firmware);
-	if (info->needle_um >= refuse_um) {
-		limit = cmd_format_mm(refuse_um);
-		printf("Refused: its head %s has %s mm needles. Needles of %s mm or longer are "
-		       "for clinics only, so dermaroll refuses every session with this head. "
-		       "Fit a shorter head, then run 'dermaroll rollers new-head %s'.\n",
-		       info->head_serial, mm, limit, info->serial);
-	} else {
-		printf("Its head %s has %s mm needles and has been used %u times.\n",
-		       info->head_serial, mm, info->head_uses);
-	}
+	if (name)
+		printf("Paired with the roller %s (%s), serial %s, firmware %s.\n",
+		       name, address, info->serial, info->firmware);
+	else
+		printf("Paired with the roller %s (%s), firmware %s.\n",
+		       info->serial, address, info->firmware);
+	head = pair_head_text(info, &rec);
+	printf("%s\n", head);
 	return CMD_EXIT_OK;
-}
-
-static bool valid_name(const char *name)
-{
-	size_t n = strlen(name);
-
-	if (!g_utf8_validate(name, -1, NULL) || n == 0 || n > NAME_MAX_BYTES)
-		return false;
-	for (const char *c = name; *c; c = g_utf8_next_char(c))
-		if (g_unichar_iscntrl(g_utf8_get_char(c)))
-			return false;
-	return true;
 }
 
 static int pair_roller(const char *address, const char *adapter, const char *name,
@@ -322,7 +276,6 @@ static int pair_roller(const char *address, const char *adapter, const char *nam
 	status = read_info(bus, adapter, address, &info);
 	if (status == CMD_EXIT_OK)
 		status = record(&info.info, name, address);
-	g_free(info.name);
 	g_clear_error(&info.error);
 out:
 	g_dbus_connection_flush_sync(bus, NULL, NULL);
@@ -375,9 +328,9 @@ int cmd_pair(int argc, char **argv)
 				   "AA:BB:CC:DD:EE:FF).", argv[1]);
 		goto out;
 	}
-	if (name && !valid_name(name)) {
+	if (name && !pair_name_valid(name)) {
 		status = cmd_usage(NAME, "a roller's name needs 1 to %d bytes of text on one line.",
-				   NAME_MAX_BYTES);
+				   PAIR_NAME_MAX_BYTES);
 		goto out;
 	}
 	if (seconds < 1 || seconds > SECONDS_MAX) {

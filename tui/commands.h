@@ -12,7 +12,7 @@
 	X(history, "Sessions and their passes, filtered by date, zone or roller") \
 	X(rollers, "List rollers; rename, forget, or record a new head") \
 	X(journal, "Log a skin reaction, or list the reactions logged") \
-	X(session, "Run a whole routine headless against the virtual roller") \
+	X(session, "Run a whole routine without the screens, from a routine file") \
 	X(scan,    "Look for rollers nearby: signal, ready to pair or paired") \
 	X(pair,    "Pair a roller in pairing mode and record it in the history")
 

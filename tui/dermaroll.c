@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * dermaroll: the program.  With no command it opens the screens (app.c),
- * with a virtual roller in this process (--simulate) or one served by
- * roller-sim (--socket).  `dermaroll COMMAND ...` runs one of the subcommands of
+ * dermaroll: the program.  With no command it opens the screens (app.c)
+ * on the history with the paired roller over Bluetooth, or with a virtual
+ * roller in this process (--simulate) or one served by roller-sim
+ * (--socket).  `dermaroll COMMAND ...` runs one of the subcommands of
  * commands.h instead.
  */
 #include <locale.h>
@@ -109,9 +110,8 @@ static int run_screens(int argc, char **argv)
 		fprintf(stderr, "dermaroll: --speed must be between 0.1 and 100.\n");
 		return 2;
 	}
-	if (!opt_simulate && !opt_socket) {
-		fprintf(stderr, "dermaroll: this version cannot reach a roller over Bluetooth yet.\n"
-			"Run 'dermaroll --simulate' to try it with the virtual roller.\n");
+	if (opt_simulate && opt_socket) {
+		fprintf(stderr, "dermaroll: --simulate and --socket name two rollers: give one.\n");
 		return 2;
 	}
 

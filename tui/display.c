@@ -24,6 +24,8 @@ struct display {
 	SCREEN *screen;
 	struct tui *tui;
 	bool colour;
+	bool can_colour;             /* the terminal has them, NO_COLOR unset */
+	bool colours_ready;
 	gint64 last_draw_us;
 	guint redraw, input, tick, sig_int, sig_term, sig_winch;
 	void (*quit)(void *user_data);
@@ -290,10 +292,20 @@ struct display *display_new(void (*quit)(void *user_data), void *user_data,
 	nodelay(stdscr, TRUE);
 	set_escdelay(25);
 	curs_set(0);
-	dp->colour = has_colors() && !(no_colour && *no_colour);
-	if (dp->colour)
-		init_colours();
+	dp->can_colour = has_colors() && !(no_colour && *no_colour);
+	display_set_colours(dp, true);
 	return dp;
+}
+
+void display_set_colours(struct display *dp, bool allowed)
+{
+	dp->colour = dp->can_colour && allowed;
+	if (dp->colour && !dp->colours_ready) {
+		init_colours();
+		dp->colours_ready = true;
+	}
+	if (dp->tui)
+		display_changed(dp);
 }
 
 void display_attach(struct display *dp, struct tui *tui)

@@ -11,6 +11,8 @@
  */
 #pragma once
 
+#include <stdbool.h>
+
 #include <glib.h>
 
 struct tui;
@@ -20,6 +22,9 @@ struct display;
  * SIGTERM. */
 struct display *display_new(void (*quit)(void *user_data), void *user_data,
 			    GError **error);
+/* Whether colours may be used (the settings' "colours"): they are when
+ * @allowed, the terminal has them and NO_COLOR is unset. */
+void display_set_colours(struct display *dp, bool allowed);
 /* Starts reading keys for @tui and drawing it. */
 void display_attach(struct display *dp, struct tui *tui);
 /* The screen changed: draw it again when the cap allows. */

@@ -16,6 +16,8 @@ static const struct view_ops *const views[VIEW_COUNT] = {
 	[VIEW_HELP] = &help_view_ops,
 	[VIEW_HOME] = &home_view_ops,
 	[VIEW_HISTORY] = &history_view_ops,
+	[VIEW_PAIR] = &pair_view_ops,
+	[VIEW_SETTINGS] = &settings_view_ops,
 };
 
 /* ---- Screens ---- */
@@ -46,6 +48,17 @@ static enum view_id top(const struct tui *tui)
 	return tui->stack[tui->depth - 1];
 }
 
+/* Takes the views from @depth up off the stack. */
+static void close_above(struct tui *tui, int depth)
+{
+	while (tui->depth > depth) {
+		enum view_id id = tui->stack[--tui->depth];
+
+		if (views[id]->close)
+			views[id]->close(tui, tui->priv[id]);
+	}
+}
+
 void tui_open_view(struct tui *tui, enum view_id id)
 {
 	int at = tui->depth;
@@ -55,6 +68,7 @@ void tui_open_view(struct tui *tui, enum view_id id)
 	for (int i = 0; i < tui->depth; i++)
 		if (tui->stack[i] == id)
 			at = i;
+	close_above(tui, at + 1);
 	tui->stack[at] = id;
 	tui->depth = at + 1;
 	if (views[id]->open)
@@ -74,8 +88,66 @@ void tui_close_view(struct tui *tui)
 		tui_quit(tui);
 		return;
 	}
-	tui->depth--;
+	close_above(tui, tui->depth - 1);
 	tui_changed(tui);
+}
+
+void tui_go_home(struct tui *tui)
+{
+	close_above(tui, 0);
+	tui->stack[0] = VIEW_HOME;
+	tui->depth = 1;
+	if (views[VIEW_HOME]->open)
+		views[VIEW_HOME]->open(tui, tui->priv[VIEW_HOME]);
+	tui_changed(tui);
+}
+
+void tui_start_routine(struct tui *tui)
+{
+	g_autoptr(GError) error = NULL;
+	enum engine_state state = engine_state(tui->engine);
+
+	if (state == ENGINE_STATE_IDLE && !engine_start(tui->engine, &tui->opts.engine, &error)) {
+		tui_set_message(tui, STYLE_BAD, "%s", error->message);
+		return;
+	}
+	/* One routine a run: once over, its aftercare is what there is. */
+	if (state == ENGINE_STATE_AFTERCARE || state == ENGINE_STATE_FINISHED)
+		tui_open_view(tui, VIEW_AFTERCARE);
+	else
+		tui_open_view(tui, VIEW_ROUTINE);
+}
+
+const struct dp_info *tui_roller_info(struct tui *tui)
+{
+	if (!tui->connected)
+		return NULL;
+	if (tui->link)
+		return link_info(tui->link);
+	return tui->have_roller_info ? &tui->roller_info : NULL;
+}
+
+void tui_set_roller_status(struct tui *tui, bool bad, const char *text)
+{
+	g_free(tui->roller_status);
+	tui->roller_status = g_strdup(text);
+	tui->roller_status_bad = bad;
+	tui_changed(tui);
+}
+
+void tui_set_roller_info(struct tui *tui, const struct dp_info *info)
+{
+	tui->have_roller_info = info != NULL;
+	if (info)
+		tui->roller_info = *info;
+	tui_changed(tui);
+}
+
+bool tui_set_engine_options(struct tui *tui, const struct engine_options *opts)
+{
+	tui->opts.engine = *opts;
+	tui->opts.engine.tz = tui->tz;
+	return engine_state(tui->engine) == ENGINE_STATE_IDLE;
 }
 
 const char *tui_view_name(struct tui *tui)
@@ -105,7 +177,7 @@ char *tui_elapsed(struct tui *tui, char buf[32])
 void tui_draw_title(struct tui *tui, struct draw *d, const char *title)
 {
 	const struct dp_status *st = engine_roller_status(tui->engine);
-	const struct dp_info *info = tui->link && tui->connected ? link_info(tui->link) : NULL;
+	const struct dp_info *info = tui_roller_info(tui);
 	g_autofree char *left = g_strdup_printf(" dermaroll - %s", title);
 	g_autofree char *right = NULL;
 	g_autofree char *mm = info ? cmd_format_mm(info->needle_um) : NULL;
@@ -128,8 +200,15 @@ void tui_draw_keys(struct tui *tui, struct draw *d, const char *keys)
 
 	draw_fill(d, row, 0, d->cols, STYLE_BAR, ' ');
 	draw_text(d, row, 1, STYLE_BAR, keys);
-	if (tui->message)
-		draw_text(d, row - 1, 1, tui->message_style, tui->message);
+	if (tui->message) {
+		/* A long message takes up to three lines above the key bar,
+		 * over what was there: it must be read in full. */
+		int lines = CLAMP(draw_wrap_lines(d->cols - 2, tui->message), 1, 3);
+
+		for (int i = 1; i < lines; i++)
+			draw_fill(d, row - 1 - i, 0, d->cols, STYLE_NORMAL, ' ');
+		draw_wrap(d, row - lines, 1, d->cols - 2, lines, tui->message_style, tui->message);
+	}
 }
 
 void tui_draw(struct tui *tui, struct draw *d)
@@ -285,6 +364,8 @@ static void on_connection(struct engine *e, bool connected, const char *message,
 		tui->history_changes++;
 	g_free(tui->link_message);
 	tui->link_message = g_strdup(message);
+	if (tui->hooks.connection)
+		tui->hooks.connection(connected, message, tui->hooks.user_data);
 	tui_changed(tui);
 }
 
@@ -323,7 +404,7 @@ struct tui *tui_new(const struct tui_options *opts, const struct tui_hooks *hook
 	tui->depth = 1;
 	if (views[tui->stack[0]]->open)
 		views[tui->stack[0]]->open(tui, tui->priv[tui->stack[0]]);
-	if (!engine_start(tui->engine, &tui->opts.engine, error)) {
+	if (!opts->home && !engine_start(tui->engine, &tui->opts.engine, error)) {
 		tui_free(tui);
 		return NULL;
 	}
@@ -336,6 +417,7 @@ void tui_free(struct tui *tui)
 		return;
 	if (tui->finish_idle)
 		g_source_remove(tui->finish_idle);
+	close_above(tui, 0);
 	engine_free(tui->engine);
 	if (tui->link)
 		link_unref(tui->link);
@@ -349,6 +431,7 @@ void tui_free(struct tui *tui)
 	g_ptr_array_unref(tui->warnings);
 	g_time_zone_unref(tui->tz);
 	g_free(tui->link_message);
+	g_free(tui->roller_status);
 	g_free(tui->message);
 	g_free(tui);
 }

@@ -12,6 +12,8 @@
 #include "draw.h"
 #include "engine.h"
 
+struct pairing;
+struct settings;
 struct virtual_roller;
 struct tui;
 
@@ -20,6 +22,14 @@ struct tui_hooks {
 	void (*changed)(void *user_data);
 	/* The user asked to quit (and confirmed when a routine runs). */
 	void (*quit)(void *user_data);
+	/* The engine's connection event, passed on (for reconnect.h).  May
+	 * be NULL. */
+	void (*connection)(bool connected, const char *message, void *user_data);
+	/* The pairing wizard paired and recorded the roller at @address.
+	 * May be NULL. */
+	void (*paired)(const char *address, void *user_data);
+	/* The settings screen changed and saved a setting.  May be NULL. */
+	void (*settings_changed)(void *user_data);
 	void *user_data;
 };
 
@@ -35,10 +45,20 @@ struct tui_options {
 	/* Open on the home screen, the routine waiting for Enter or r;
 	 * false: on the routine's checklist. */
 	bool home;
+	/* The pairing wizard's Bluetooth (pairing.h), or NULL when this run
+	 * cannot pair; the caller keeps it and frees it after the tui. */
+	struct pairing *pairing;
+	/* The user's settings, which the settings screen changes and saves
+	 * to settings_path; NULL: no settings screen.  The caller keeps
+	 * them. */
+	struct settings *settings;
+	const char *settings_path;
 };
 
-/* Makes the engine and starts the routine at its checklist; then give it
- * the roller with tui_set_link(). */
+/* Makes the engine, and starts the routine at its checklist (on the home
+ * screen: once the user starts it, so that settings changed meanwhile
+ * count); then give it the roller with tui_set_link(), or let
+ * reconnect.h do so. */
 struct tui *tui_new(const struct tui_options *opts, const struct tui_hooks *hooks,
 		    GError **error);
 void tui_free(struct tui *tui);
@@ -48,6 +68,21 @@ struct engine *tui_engine(struct tui *tui);
  * show the roller's serial and head; NULL drops it. */
 void tui_set_link(struct tui *tui, struct link *link);
 
+/* One line for the user above the key bar (NULL @fmt clears it). */
+void tui_set_message(struct tui *tui, enum style style, const char *fmt, ...)
+	G_GNUC_PRINTF(3, 4);
+/* What the screens say about the roller's connection when none is up:
+ * "Connecting to ...", "Trying again in 4 s", why it cannot be reached.
+ * NULL clears it. */
+void tui_set_roller_status(struct tui *tui, bool bad, const char *text);
+/* The roller's INFO for the title bar, when the link was handed to the
+ * engine by someone else (reconnect.h); NULL forgets it. */
+void tui_set_roller_info(struct tui *tui, const struct dp_info *info);
+/* The options the next routine starts with (the settings screen's
+ * zones and moving on); a routine already started keeps its own.
+ * Returns whether they apply to the routine of this run. */
+bool tui_set_engine_options(struct tui *tui, const struct engine_options *opts);
+
 /* The engine events the screens follow; a test may call them to inject
  * an event (user_data is the struct tui). */
 const struct engine_handler *tui_engine_handler(void);
@@ -56,7 +91,8 @@ const struct engine_handler *tui_engine_handler(void);
 void tui_key(struct tui *tui, int key);
 /* Draws the whole screen (the caller cleared it). */
 void tui_draw(struct tui *tui, struct draw *d);
-/* The name of the screen on top: "home", "routine", "aftercare", "help". */
+/* The name of the screen on top: "home", "routine", "aftercare", "help",
+ * "history", "pair", "settings". */
 const char *tui_view_name(struct tui *tui);
 /* Whether the screen shows a running clock (so it needs a redraw every
  * second). */

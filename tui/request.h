@@ -41,20 +41,22 @@ enum request_group {
 	X(HELP,        '?',            SCREEN,    "Show every key (this screen); q closes it") \
 	X(CLOSE,       'q',            SCREEN,    "Close this screen; on the routine, stop it and quit (asks first)") \
 	X(REDRAW,      TUI_KEY_CTRL_L, SCREEN,    "Draw the whole screen again") \
-	X(SCROLL_DOWN, 'j',            SCREEN,    "Scroll down (also the down arrow)") \
-	X(SCROLL_UP,   'k',            SCREEN,    "Scroll up (also the up arrow)") \
+	X(SCROLL_DOWN, 'j',            SCREEN,    "Scroll down, or choose the next in a list (also the down arrow)") \
+	X(SCROLL_UP,   'k',            SCREEN,    "Scroll up, or choose the previous in a list (also the up arrow)") \
 	X(ROUTINE,     'r',            HOME,      "Start the routine: the checklist, then the zones (also Enter)") \
 	X(HISTORY,     'h',            HOME,      "Show the history: calendar, charts per zone, sessions, reactions") \
+	X(PAIR,        'p',            HOME,      "Pair a new roller: look for rollers nearby, pick one, name it, check its head") \
+	X(SETTINGS,    'c',            HOME,      "Settings: the zones of the routine, moving on by itself, colours, the Bluetooth adapter") \
 	X(CALENDAR,    '1',            HISTORY,   "The calendar of passes per day, and the passes per zone") \
 	X(ZONE_CHART,  '2',            HISTORY,   "The chart of one zone: passes and mean pressure per session") \
 	X(SESSIONS,    '3',            HISTORY,   "The sessions; Enter shows the one chosen with j/k in full") \
 	X(REACTIONS,   '4',            HISTORY,   "The reactions written in the journal") \
 	X(ZONE_PREV,   '[',            HISTORY,   "Chart the previous zone") \
 	X(ZONE_NEXT,   ']',            HISTORY,   "Chart the next zone") \
-	X(YES,         'y',            CHECKLIST, "Answer yes") \
-	X(NO,          'n',            CHECKLIST, "Answer no") \
+	X(YES,         'y',            CHECKLIST, "Answer yes (also in the pairing wizard)") \
+	X(NO,          'n',            CHECKLIST, "Answer no (also in the pairing wizard)") \
 	X(PREVIOUS,    'b',            CHECKLIST, "Back to the previous question") \
-	X(NEXT_ZONE,   TUI_KEY_ENTER,  ROUTINE,   "Done with this zone: on to the next (on the home screen: start the routine; in the history: show the session chosen)") \
+	X(NEXT_ZONE,   TUI_KEY_ENTER,  ROUTINE,   "Done with this zone: on to the next (on the home screen: start the routine; in the history: show the session chosen; in the pairing wizard: pick the roller chosen, go on, or try again; in the settings: change the one chosen)") \
 	X(SKIP_ZONE,   's',            ROUTINE,   "Skip this zone") \
 	X(OVERRIDE,    'o',            ROUTINE,   "Pass a zone's lock with a reason typed in full") \
 	X(FINISH,      'f',            ROUTINE,   "End the routine now and show the aftercare (asks first)") \

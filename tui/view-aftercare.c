@@ -128,8 +128,8 @@ static void aftercare_draw(struct tui *tui, void *priv, struct draw *d)
 	scroll = CLAMP(v->scroll, 0, MAX(v->lines - v->height, 0));
 	draw_window_init(&w, d, 2, d->rows - 3, scroll);
 	v->lines = draw_page(tui, &w.draw);
-	tui_draw_keys(tui, d, v->lines > v->height ? "q quit  ? help  j/k scroll" :
-		      "q quit  ? help");
+	tui_draw_keys(tui, d, v->lines > v->height ? "q home  ? help  j/k scroll" :
+		      "q home  ? help");
 }
 
 static bool aftercare_request(struct tui *tui, void *priv, enum request req)
@@ -147,7 +147,8 @@ static bool aftercare_request(struct tui *tui, void *priv, enum request req)
 			v->scroll--;
 		break;
 	case REQ_CLOSE:
-		tui_quit(tui);
+		/* The routine is over: home, where the next dates are. */
+		tui_go_home(tui);
 		return true;
 	case REQ_HELP:
 	case REQ_REDRAW:

@@ -33,8 +33,8 @@ static int draw_page(struct draw *d)
 	}
 	row++;
 	draw_wrap(d, row, 1, d->cols - 2, 2, STYLE_DIM,
-		  "While you type an override reason, every key is text: Enter ends it, "
-		  "Esc cancels it.");
+		  "While you type an override reason, a roller's name or an adapter, every "
+		  "key is text: Enter ends it, Esc cancels it.");
 	return row + 2;
 }
 

@@ -51,9 +51,38 @@ static void load(struct tui *tui, struct home_view *v)
 
 static const char *connected_serial(struct tui *tui)
 {
-	const struct dp_info *info = tui->link && tui->connected ? link_info(tui->link) : NULL;
+	const struct dp_info *info = tui_roller_info(tui);
 
 	return info ? info->serial : NULL;
+}
+
+static bool any_paired(const struct summary *s)
+{
+	for (guint i = 0; i < s->rollers->len; i++) {
+		const struct summary_roller *sr =
+			&g_array_index(s->rollers, struct summary_roller, i);
+
+		if (sr->roller->address && !sr->roller->forgotten)
+			return true;
+	}
+	return false;
+}
+
+/* Why no roller is there, when none is: what reconnecting says, and the
+ * wizard when no roller was ever paired. */
+static int draw_connection(struct tui *tui, const struct summary *s, struct draw *d, int row)
+{
+	int start = row;
+
+	if (tui->connected)
+		return row;
+	if (tui->roller_status)
+		row += draw_wrap(d, row, 1, d->cols - 2, 3,
+				 tui->roller_status_bad ? STYLE_BAD : STYLE_WARN, tui->roller_status);
+	if (s && !any_paired(s) && tui->opts.pairing)
+		row += draw_wrap(d, row, 1, d->cols - 2, 2, STYLE_WARN,
+				 "No roller is paired yet: press p to pair one.");
+	return row > start ? row + 1 : row;
 }
 
 /* The roller whose head the zone dates are for: the one connected, else
@@ -273,10 +302,14 @@ static int draw_page(struct tui *tui, struct home_view *v, struct draw *d)
 	enum engine_state state = engine_state(tui->engine);
 	int row = 0;
 
-	if (state != ENGINE_STATE_IDLE && state != ENGINE_STATE_CHECKLIST) {
+	if (state == ENGINE_STATE_AFTERCARE || state == ENGINE_STATE_FINISHED) {
+		draw_text(d, row, 1, STYLE_GOOD, "This routine is over: r shows its aftercare again.");
+		row += 2;
+	} else if (state != ENGINE_STATE_IDLE && state != ENGINE_STATE_CHECKLIST) {
 		draw_text(d, row, 1, STYLE_WARN, "A routine is under way: r goes back to it.");
 		row += 2;
 	}
+	row = draw_connection(tui, v->summary, d, row);
 	if (!v->summary) {
 		row += draw_wrap(d, row, 1, d->cols - 2, 4, STYLE_BAD, v->error);
 		return row;
@@ -290,7 +323,7 @@ static void home_draw(struct tui *tui, void *priv, struct draw *d)
 {
 	struct home_view *v = priv;
 	struct draw_window w;
-	const char *keys = "Enter/r routine  h history  ? help  q quit";
+	const char *keys = "Enter/r routine  h history  p pair  c settings  ? help  q quit";
 	int scroll;
 
 	load(tui, v);
@@ -303,20 +336,9 @@ static void home_draw(struct tui *tui, void *priv, struct draw *d)
 	v->lines = draw_page(tui, v, &w.draw);
 	if (v->lines > v->height)
 		keys = scroll + v->height < v->lines ?
-			"Enter/r routine  h history  ? help  q quit  j/k scroll (more below)" :
-			"Enter/r routine  h history  ? help  q quit  j/k scroll";
+			"Enter/r routine  h history  p pair  c settings  ? help  q quit  j/k more below" :
+			"Enter/r routine  h history  p pair  c settings  ? help  q quit  j/k scroll";
 	tui_draw_keys(tui, d, keys);
-}
-
-static void start_routine(struct tui *tui)
-{
-	enum engine_state state = engine_state(tui->engine);
-
-	/* One routine a run: once over, its aftercare is what there is. */
-	if (state == ENGINE_STATE_AFTERCARE || state == ENGINE_STATE_FINISHED)
-		tui_open_view(tui, VIEW_AFTERCARE);
-	else
-		tui_open_view(tui, VIEW_ROUTINE);
 }
 
 static bool home_request(struct tui *tui, void *priv, enum request req)
@@ -326,7 +348,20 @@ static bool home_request(struct tui *tui, void *priv, enum request req)
 	switch (req) {
 	case REQ_ROUTINE:
 	case REQ_NEXT_ZONE:
-		start_routine(tui);
+		tui_start_routine(tui);
+		return true;
+	case REQ_PAIR:
+		if (tui->opts.pairing)
+			tui_open_view(tui, VIEW_PAIR);
+		else
+			tui_set_message(tui, STYLE_WARN, "Pairing needs Bluetooth, or --simulate: "
+					"this run talks to roller-sim over a socket.");
+		return true;
+	case REQ_SETTINGS:
+		if (tui->opts.settings)
+			tui_open_view(tui, VIEW_SETTINGS);
+		else
+			tui_set_message(tui, STYLE_WARN, "This run has no settings file.");
 		return true;
 	case REQ_HISTORY:
 		tui_open_view(tui, VIEW_HISTORY);

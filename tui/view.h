@@ -16,8 +16,10 @@ enum view_id {
 	VIEW_HELP,
 	VIEW_HOME,
 	VIEW_HISTORY,
+	VIEW_PAIR,
+	VIEW_SETTINGS,
 };
-#define VIEW_COUNT (VIEW_HISTORY + 1)
+#define VIEW_COUNT (VIEW_SETTINGS + 1)
 
 struct view_ops {
 	const char *name;
@@ -31,6 +33,9 @@ struct view_ops {
 	/* Raw keys before the keymap (text being typed); TRUE when used.
 	 * May be NULL. */
 	bool (*key)(struct tui *tui, void *priv, int key);
+	/* The view leaves the stack (closed, or under a view opened lower
+	 * down).  May be NULL. */
+	void (*close)(struct tui *tui, void *priv);
 	/* Frees what the private state holds.  May be NULL. */
 	void (*done)(void *priv);
 };
@@ -40,6 +45,8 @@ extern const struct view_ops aftercare_view_ops;
 extern const struct view_ops help_view_ops;
 extern const struct view_ops home_view_ops;
 extern const struct view_ops history_view_ops;
+extern const struct view_ops pair_view_ops;
+extern const struct view_ops settings_view_ops;
 
 #define TUI_WARNINGS_KEPT 16
 
@@ -81,16 +88,27 @@ struct tui {
 	 * the history read it again when it moved. */
 	unsigned int history_changes;
 
+	/* The roller's connection when none is up (tui_set_roller_status). */
+	char *roller_status;
+	bool roller_status_bad;
+	struct dp_info roller_info;  /* from tui_set_roller_info() */
+	bool have_roller_info;
+
 	struct hand hand;
 };
 
 void tui_changed(struct tui *tui);
-void tui_set_message(struct tui *tui, enum style style, const char *fmt, ...)
-	G_GNUC_PRINTF(3, 4);
 void tui_open_view(struct tui *tui, enum view_id id);
 /* Closes the view on top; closing the last one quits. */
 void tui_close_view(struct tui *tui);
 void tui_quit(struct tui *tui);
+/* Back to the home screen alone (the views above it closed); quits when
+ * the run has no home screen. */
+void tui_go_home(struct tui *tui);
+/* The routine: the engine started if it was not yet, and its screen. */
+void tui_start_routine(struct tui *tui);
+/* The connected roller's INFO, or NULL. */
+const struct dp_info *tui_roller_info(struct tui *tui);
 int64_t tui_now_ms(struct tui *tui);
 
 /* The title bar and the key bar every screen shares. */

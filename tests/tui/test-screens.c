@@ -17,13 +17,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <glib.h>
 #include <glib/gstdio.h>
 
+#include "bluez.h"
 #include "draw.h"
 #include "driver.h"
+#include "pairing.h"
 #include "request.h"
+#include "settings.h"
 #include "sim.h"
 #include "virtual-roller.h"
 
@@ -118,6 +123,230 @@ static char *dump(struct tui *tui, int rows, int cols)
 	return g_string_free(out, FALSE);
 }
 
+/* ---- A scripted Bluetooth for the pairing wizard ---- */
+
+struct fake_pairing {
+	struct pairing base;
+	enum pairing_problem check_problem;  /* what the next check finds */
+	unsigned int checks, power_ons, scans, cancels;
+	bool scanning;
+	char paired[18];             /* the address pairing_pair() got */
+	char info_for[18];           /* the address pairing_read_info() got */
+	int replies;                 /* pairing_reply() calls */
+	bool accepted;
+	uint32_t passkey;
+};
+
+/* Each problem with the sentence the BlueZ path gives for it. */
+static GError *fake_error(enum pairing_problem problem)
+{
+	g_autoptr(GError) dbus = NULL;
+
+	switch (problem) {
+	case PAIRING_NO_ADAPTER:
+		return bluez_error_new(BLUEZ_NO_ADAPTER, NULL);
+	case PAIRING_OFF:
+		return bluez_error_new(BLUEZ_POWERED_OFF, NULL);
+	case PAIRING_RFKILL:
+		return bluez_error_new(BLUEZ_RFKILL, NULL);
+	case PAIRING_NOT_RUNNING:
+		return bluez_error_new(BLUEZ_NOT_RUNNING, NULL);
+	case PAIRING_NOT_PAIRING:
+		return bluez_error_new(BLUEZ_NOT_PAIRING, "C0:FF:EE:00:00:01");
+	case PAIRING_NEWER:
+		return bluez_error_new(BLUEZ_NEWER_ROLLER, "2");
+	case PAIRING_REFUSED:
+		dbus = g_dbus_error_new_for_dbus_error("org.bluez.Error.AuthenticationRejected",
+						       "Authentication Rejected");
+		return bluez_error_from_dbus(dbus, BLUEZ_OP_PAIR);
+	case PAIRING_NO_BUS:
+		return g_error_new_literal(LINK_ERROR, LINK_ERROR_CONNECT,
+					   "The system message bus, which Bluetooth needs, cannot "
+					   "be reached.");
+	default:
+		break;
+	}
+	return g_error_new_literal(LINK_ERROR, LINK_ERROR_CONNECT, "It went wrong.");
+}
+
+static void fake_emit(struct pairing *p, enum pairing_event_kind kind,
+		      enum pairing_problem problem)
+{
+	g_autoptr(GError) error = problem == PAIRING_OK ? NULL : fake_error(problem);
+
+	pairing_emit_problem(p, kind, problem, error ? error->message : NULL);
+}
+
+static void fake_check(struct pairing *p)
+{
+	struct fake_pairing *fp = (struct fake_pairing *)p;
+
+	fp->checks++;
+	fake_emit(p, PAIRING_EVENT_CHECKED, fp->check_problem);
+}
+
+static void fake_power_on(struct pairing *p)
+{
+	struct fake_pairing *fp = (struct fake_pairing *)p;
+
+	fp->power_ons++;
+	fp->check_problem = PAIRING_OK;
+	fake_emit(p, PAIRING_EVENT_POWERED, PAIRING_OK);
+}
+
+static void fake_scan_start(struct pairing *p)
+{
+	struct fake_pairing *fp = (struct fake_pairing *)p;
+
+	fp->scans++;
+	fp->scanning = true;
+}
+
+static void fake_scan_stop(struct pairing *p)
+{
+	((struct fake_pairing *)p)->scanning = false;
+}
+
+static void fake_pair(struct pairing *p, const char *address)
+{
+	g_strlcpy(((struct fake_pairing *)p)->paired, address, 18);
+}
+
+static void fake_reply(struct pairing *p, bool accept, uint32_t passkey)
+{
+	struct fake_pairing *fp = (struct fake_pairing *)p;
+
+	fp->replies++;
+	fp->accepted = accept;
+	fp->passkey = passkey;
+}
+
+static void fake_read_info(struct pairing *p, const char *address)
+{
+	g_strlcpy(((struct fake_pairing *)p)->info_for, address, 18);
+}
+
+static void fake_cancel(struct pairing *p)
+{
+	((struct fake_pairing *)p)->cancels++;
+}
+
+static void fake_free(struct pairing *p)
+{
+	g_free(p);
+}
+
+static const struct pairing_ops fake_ops = {
+	.check = fake_check,
+	.power_on = fake_power_on,
+	.scan_start = fake_scan_start,
+	.scan_stop = fake_scan_stop,
+	.pair = fake_pair,
+	.reply = fake_reply,
+	.read_info = fake_read_info,
+	.cancel = fake_cancel,
+	.free = fake_free,
+};
+
+static const struct {
+	const char *name;
+	enum pairing_problem problem;
+} problem_names[] = {
+	{ "ok", PAIRING_OK },
+	{ "no-bus", PAIRING_NO_BUS },
+	{ "not-running", PAIRING_NOT_RUNNING },
+	{ "no-adapter", PAIRING_NO_ADAPTER },
+	{ "off", PAIRING_OFF },
+	{ "rfkill", PAIRING_RFKILL },
+	{ "not-pairing", PAIRING_NOT_PAIRING },
+	{ "newer", PAIRING_NEWER },
+	{ "refused", PAIRING_REFUSED },
+	{ "info-failed", PAIRING_INFO_FAILED },
+};
+
+static enum pairing_problem problem_named(const char *name)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(problem_names); i++)
+		if (strcmp(problem_names[i].name, name) == 0)
+			return problem_names[i].problem;
+	g_error("no problem called '%s'", name);
+}
+
+/* "ADDRESS RSSI FLAGS [NAME]": FLAGS p pairing, b bonded, n newer, - none. */
+static void fake_roller_event(struct pairing *p, enum pairing_event_kind kind,
+			      const char *arg)
+{
+	g_auto(GStrv) w = g_strsplit(arg, " ", 4);
+	struct pairing_roller r = { 0 };
+	struct pairing_event ev = { .kind = kind, .roller = &r };
+
+	g_assert_nonnull(w[0]);
+	g_strlcpy(r.address, w[0], sizeof(r.address));
+	if (w[1] && w[2]) {
+		r.rssi = (int16_t)atoi(w[1]);
+		r.pairing = strchr(w[2], 'p') != NULL;
+		r.bonded = strchr(w[2], 'b') != NULL;
+		r.newer = strchr(w[2], 'n') != NULL;
+		if (w[3])
+			g_strlcpy(r.name, w[3], sizeof(r.name));
+	}
+	pairing_emit(p, &ev);
+}
+
+/*
+ * bt check PROBLEM            what the next check finds
+ * bt found|changed ROLLER     a roller seen (see fake_roller_event)
+ * bt lost ADDRESS
+ * bt scan-failed PROBLEM
+ * bt ask confirm|passkey|show [N]
+ * bt paired PROBLEM
+ * bt info NEEDLE_UM | bt info-failed
+ */
+static void fake_step(struct pairing *p, const char *arg)
+{
+	struct fake_pairing *fp = (struct fake_pairing *)p;
+	g_auto(GStrv) w = g_strsplit(arg, " ", 2);
+	const char *rest = w[1] ? w[1] : "";
+
+	if (strcmp(w[0], "check") == 0) {
+		fp->check_problem = problem_named(rest);
+	} else if (strcmp(w[0], "found") == 0) {
+		fake_roller_event(p, PAIRING_EVENT_FOUND, rest);
+	} else if (strcmp(w[0], "changed") == 0) {
+		fake_roller_event(p, PAIRING_EVENT_CHANGED, rest);
+	} else if (strcmp(w[0], "lost") == 0) {
+		fake_roller_event(p, PAIRING_EVENT_LOST, rest);
+	} else if (strcmp(w[0], "scan-failed") == 0) {
+		fake_emit(p, PAIRING_EVENT_SCAN_FAILED, problem_named(rest));
+	} else if (strcmp(w[0], "ask") == 0) {
+		struct pairing_event ev = { .kind = PAIRING_EVENT_ASK };
+		g_auto(GStrv) a = g_strsplit(rest, " ", 2);
+
+		ev.ask = strcmp(a[0], "confirm") == 0 ? PAIRING_ASK_CONFIRM :
+			strcmp(a[0], "passkey") == 0 ? PAIRING_ASK_PASSKEY :
+			strcmp(a[0], "show") == 0 ? PAIRING_ASK_SHOW : PAIRING_ASK_CANCELLED;
+		ev.passkey = a[1] ? (uint32_t)atoi(a[1]) : 0;
+		pairing_emit(p, &ev);
+	} else if (strcmp(w[0], "paired") == 0) {
+		fake_emit(p, PAIRING_EVENT_PAIRED, problem_named(rest));
+	} else if (strcmp(w[0], "info") == 0) {
+		struct dp_info info = {
+			.needle_um = (uint16_t)atoi(rest), .head_uses = 3,
+			.force_scale_pm = 1000, .ticks_per_10mm = 100, .warn_force_cn = 450,
+		};
+		struct pairing_event ev = { .kind = PAIRING_EVENT_INFO, .info = &info };
+
+		g_strlcpy(info.firmware, "1.2.0", sizeof(info.firmware));
+		g_strlcpy(info.serial, "DR-TEST-0042", sizeof(info.serial));
+		g_strlcpy(info.head_serial, "H-0042", sizeof(info.head_serial));
+		pairing_emit(p, &ev);
+	} else if (strcmp(w[0], "info-failed") == 0) {
+		fake_emit(p, PAIRING_EVENT_INFO, PAIRING_INFO_FAILED);
+	} else {
+		g_error("unknown bt step '%s'", arg);
+	}
+}
+
 /* ---- The fixture ---- */
 
 /* How a test starts; NULL: on the routine's checklist, an empty history. */
@@ -126,6 +355,10 @@ struct setup {
 	uint16_t head_uses;          /* the virtual roller's head */
 	/* Writes a history through store.h before the roller comes. */
 	void (*fill)(struct store *store);
+	bool no_roller;              /* no roller at all */
+	bool pairing;                /* the scripted Bluetooth of the wizard */
+	bool simulated_pairing;      /* the virtual rollers nearby instead */
+	bool settings;               /* a settings file (dermaroll.conf, in the test's folder) */
 };
 
 struct fixture {
@@ -139,7 +372,19 @@ struct fixture {
 	unsigned int changed;
 	bool quit;
 	GTimeZone *tz;
+	struct pairing *pairing;
+	struct settings settings;
+	char *cwd;
+	char *paired;                /* the address the paired hook got */
 };
+
+static void on_paired(const char *address, void *data)
+{
+	struct fixture *f = data;
+
+	g_free(f->paired);
+	f->paired = g_strdup(address);
+}
 
 static int64_t pinned_now(void *data)
 {
@@ -163,8 +408,10 @@ static void fixture_setup(struct fixture *f, gconstpointer data)
 	g_autofree char *path = NULL;
 	struct virtual_roller_options vo;
 	struct tui_options to = { 0 };
-	struct tui_hooks hooks = { on_changed, on_quit, f };
-	struct link *link;
+	struct tui_hooks hooks = {
+		.changed = on_changed, .quit = on_quit, .paired = on_paired, .user_data = f,
+	};
+	struct link *link = NULL;
 
 	f->dir = g_dir_make_tmp("test-screens-XXXXXX", &error);
 	g_assert_no_error(error);
@@ -179,14 +426,32 @@ static void fixture_setup(struct fixture *f, gconstpointer data)
 	if (setup && setup->fill)
 		setup->fill(f->store);
 
-	virtual_roller_options_default(&vo);
-	vo.speed = SPEED;
-	vo.autopilot = FALSE;
-	if (setup)
-		vo.head_uses = setup->head_uses;
-	link = sim_start(f->store, &vo, &f->vr, &error);
-	g_assert_no_error(error);
-	g_assert_nonnull(link);
+	if (!setup || !setup->no_roller) {
+		virtual_roller_options_default(&vo);
+		vo.speed = SPEED;
+		vo.autopilot = FALSE;
+		if (setup)
+			vo.head_uses = setup->head_uses;
+		link = sim_start(f->store, &vo, &f->vr, &error);
+		g_assert_no_error(error);
+		g_assert_nonnull(link);
+	}
+	if (setup && setup->pairing) {
+		struct fake_pairing *fp = g_new0(struct fake_pairing, 1);
+
+		pairing_init(&fp->base, &fake_ops);
+		f->pairing = &fp->base;
+	} else if (setup && setup->simulated_pairing) {
+		f->pairing = pairing_sim_new();
+	}
+	settings_init(&f->settings);
+	if (setup && setup->settings) {
+		/* A relative path, so that the screen shows the same one each run. */
+		f->cwd = g_get_current_dir();
+		g_assert_cmpint(g_chdir(f->dir), ==, 0);
+		to.settings = &f->settings;
+		to.settings_path = "dermaroll.conf";
+	}
 
 	to.policy = f->policy;
 	to.store = f->store;
@@ -195,10 +460,13 @@ static void fixture_setup(struct fixture *f, gconstpointer data)
 	to.roller = f->vr;
 	to.tz = f->tz;
 	to.home = setup && setup->home;
+	to.pairing = f->pairing;
 	f->tui = tui_new(&to, &hooks, &error);
 	g_assert_no_error(error);
-	tui_set_link(f->tui, link);
-	link_unref(link);
+	if (link) {
+		tui_set_link(f->tui, link);
+		link_unref(link);
+	}
 }
 
 static void fixture_teardown(struct fixture *f, gconstpointer data)
@@ -207,9 +475,20 @@ static void fixture_teardown(struct fixture *f, gconstpointer data)
 	g_autofree char *wal = g_strconcat(db, "-wal", NULL);
 	g_autofree char *shm = g_strconcat(db, "-shm", NULL);
 
+	g_autofree char *conf = g_build_filename(f->dir, "dermaroll.conf", NULL);
+
 	tui_free(f->tui);
-	virtual_roller_unref(f->vr);
+	pairing_free(f->pairing);
+	if (f->vr)
+		virtual_roller_unref(f->vr);
 	store_close(f->store);
+	settings_clear(&f->settings);
+	g_free(f->paired);
+	if (f->cwd) {
+		g_assert_cmpint(g_chdir(f->cwd), ==, 0);
+		g_free(f->cwd);
+	}
+	g_unlink(conf);
 	policy_free(f->policy);
 	g_time_zone_unref(f->tz);
 	g_unlink(db);
@@ -261,6 +540,14 @@ static bool passes(struct fixture *f, const char *arg)
 		total += engine_zone_counts(e, z)->total;
 	return total == (unsigned int)atoi(arg) && virtual_roller_is_resting(f->vr) &&
 	       engine_sync_idle(e);
+}
+
+/* @arg is on the screen at 80x24. */
+static bool on_screen(struct fixture *f, const char *arg)
+{
+	g_autofree char *got = dump(f->tui, 24, 80);
+
+	return strstr(got, arg) != NULL;
 }
 
 static bool in_view(struct fixture *f, const char *arg)
@@ -350,6 +637,8 @@ static void reconnect(struct fixture *f)
  *   reconnect        a new link to the same roller
  *   dump NAME        compare the screen with expected/NAME-*.txt
  *   quit             assert the driver asked to quit
+ *   bt STEP          the scripted Bluetooth (fake_step)
+ *   screen TEXT      wait for TEXT on the screen (80x24)
  */
 static void run(struct fixture *f, const char *const *script)
 {
@@ -411,6 +700,13 @@ static void run(struct fixture *f, const char *const *script)
 			dump_screens(f, arg);
 		} else if (strcmp(w[0], "quit") == 0) {
 			g_assert_true(f->quit);
+		} else if (strcmp(w[0], "bt") == 0) {
+			g_assert_nonnull(f->pairing);
+			fake_step(f->pairing, arg);
+		} else if (strcmp(w[0], "screen") == 0) {
+			if (!wait_for(f, on_screen, arg))
+				g_error("step '%s': not on the screen:\n%s", *step,
+					dump(f->tui, 24, 80));
 		} else {
 			g_error("unknown step '%s'", *step);
 		}
@@ -470,6 +766,13 @@ static void test_rolling(struct fixture *f, gconstpointer data)
 		"dump help-scrolled",
 		"keys q",
 		"view aftercare",
+		"keys q",
+		"view home",
+		"dump aftercare-home",
+		"keys r",
+		"view aftercare",
+		"keys q",
+		"view home",
 		"keys q",
 		"quit",
 		NULL
@@ -844,6 +1147,479 @@ static void test_home_worn_head(struct fixture *f, gconstpointer data)
 	run(f, script);
 }
 
+/* ---- The pairing wizard ---- */
+
+static const struct setup pair_setup = { .home = true, .pairing = true };
+static const struct setup pair_unpaired = { .home = true, .pairing = true, .no_roller = true };
+static const struct setup pair_simulated = { .home = true, .simulated_pairing = true };
+
+static struct fake_pairing *fake(struct fixture *f)
+{
+	return (struct fake_pairing *)f->pairing;
+}
+
+static struct store_roller *recorded(struct fixture *f, const char *address)
+{
+	g_autoptr(GError) error = NULL;
+	struct store_roller *r = store_roller_by_address(f->store, address, &error);
+
+	g_assert_no_error(error);
+	g_assert_nonnull(r);
+	return r;
+}
+
+/* The whole way: rollers come and change while the list is up, only the
+ * ones in pairing mode can be chosen, a number to confirm, a name, the
+ * head, done; the roller is in the history with its address. */
+static void test_pair_whole(struct fixture *f, gconstpointer data)
+{
+	static const char *const script[] = {
+		"connected",
+		"keys p",
+		"view pair",
+		"bt found C0:FF:EE:00:00:01 -48 p Bathroom",
+		"bt found C0:FF:EE:00:00:02 -67 - DR-0002",
+		"bt found C0:FF:EE:00:00:03 -81 p",
+		"bt found C0:FF:EE:00:00:04 -90 - Gone soon",
+		"bt changed C0:FF:EE:00:00:01 -55 p Bathroom",
+		"bt lost C0:FF:EE:00:00:04",
+		"dump pair-scanning",
+		"keys j",
+		"dump pair-scanning-chosen",
+		"keys jjk",
+		"keys <Enter>",
+		"dump pair-confirm",
+		"keys y",
+		"dump pair-pairing",
+		"bt ask confirm 123456",
+		"dump pair-ask-confirm",
+		"keys y",
+		"bt paired ok",
+		"dump pair-reading",
+		"bt info 500",
+		"dump pair-naming",
+		"keys <BS><BS><BS><BS><BS><BS><BS><BS>",
+		"type Bathroom roller",
+		"keys <Enter>",
+		"dump pair-head",
+		"keys <Enter>",
+		"dump pair-done",
+		"keys <Enter>",
+		"view home",
+		NULL
+	};
+	struct store_roller *r;
+	struct store_head head = { 0 };
+	g_autoptr(GError) error = NULL;
+
+	run(f, script);
+	g_assert_cmpstr(fake(f)->paired, ==, "C0:FF:EE:00:00:01");
+	g_assert_cmpstr(fake(f)->info_for, ==, "C0:FF:EE:00:00:01");
+	g_assert_cmpint(fake(f)->replies, ==, 1);
+	g_assert_true(fake(f)->accepted);
+	g_assert_false(fake(f)->scanning);
+	g_assert_cmpstr(f->paired, ==, "C0:FF:EE:00:00:01");
+	r = recorded(f, "c0:ff:ee:00:00:01");
+	g_assert_cmpstr(r->serial, ==, "DR-TEST-0042");
+	g_assert_cmpstr(r->name, ==, "Bathroom roller");
+	g_assert_cmpstr(r->firmware, ==, "1.2.0");
+	g_assert_true(store_head_current(f->store, r->id, &head, &error));
+	g_assert_no_error(error);
+	g_assert_cmpstr(head.serial, ==, "H-0042");
+	g_assert_cmpuint(head.needle_um, ==, 500);
+	store_head_clear(&head);
+	store_roller_free(r);
+}
+
+/* A passkey typed, Esc for the name (the serial stays), and a head of
+ * needles too long for home use. */
+static void test_pair_head_refused(struct fixture *f, gconstpointer data)
+{
+	static const char *const script[] = {
+		"connected",
+		"keys p",
+		"bt found C0:FF:EE:00:00:07 -60 b Old one",
+		"keys <Enter>y",
+		"bt ask passkey",
+		"keys 12x3",
+		"keys <Enter>",
+		"dump pair-ask-passkey",
+		"keys 456<Enter>",
+		"bt ask show 654321",
+		"dump pair-ask-show",
+		"bt paired ok",
+		"bt info 1500",
+		"keys <Esc>",
+		"dump pair-head-refused",
+		"keys q",
+		"view home",
+		NULL
+	};
+	struct store_roller *r;
+
+	run(f, script);
+	g_assert_cmpint(fake(f)->replies, ==, 1);
+	g_assert_true(fake(f)->accepted);
+	g_assert_cmpuint(fake(f)->passkey, ==, 123456);
+	r = recorded(f, "C0:FF:EE:00:00:07");
+	g_assert_cmpstr(r->name, ==, "DR-TEST-0042");
+	store_roller_free(r);
+}
+
+/* Every screen Bluetooth can fail on, each with its way back. */
+static void test_pair_failures(struct fixture *f, gconstpointer data)
+{
+	static const char *const script[] = {
+		"connected",
+		"bt check no-adapter",
+		"keys p",
+		"dump pair-no-adapter",
+		"bt check rfkill",
+		"keys <Enter>",
+		"dump pair-rfkill",
+		"bt check not-running",
+		"keys <Enter>",
+		"dump pair-not-running",
+		"bt check no-bus",
+		"keys <Enter>",
+		"dump pair-no-bus",
+		"bt check off",
+		"keys <Enter>",
+		"dump pair-off",
+		"keys y",
+		"dump pair-scanning-empty",
+		"bt found C0:FF:EE:00:00:01 -50 p Bathroom",
+		"keys <Enter>y",
+		"bt paired not-pairing",
+		"dump pair-not-pairing",
+		"keys <Enter>",
+		"bt found C0:FF:EE:00:00:09 -50 pn Future",
+		"dump pair-scanning-newer",
+		"keys <Enter>y",
+		"bt paired newer",
+		"dump pair-newer",
+		"keys <Enter>",
+		"bt found C0:FF:EE:00:00:01 -50 p Bathroom",
+		"keys <Enter>y",
+		"bt paired refused",
+		"dump pair-refused",
+		"keys <Enter>",
+		"bt found C0:FF:EE:00:00:01 -50 p Bathroom",
+		"keys <Enter>y",
+		"bt paired ok",
+		"bt info-failed",
+		"dump pair-info-failed",
+		"keys <Enter>",
+		"bt scan-failed off",
+		"view pair",
+		"keys n",
+		"view home",
+		"dump pair-declined-power",
+		NULL
+	};
+
+	run(f, script);
+	g_assert_cmpuint(fake(f)->power_ons, ==, 1);
+	g_assert_cmpuint(fake(f)->checks, ==, 6);
+	/* The scan was started afresh after each failure. */
+	g_assert_cmpuint(fake(f)->scans, ==, 5);
+	g_assert_false(fake(f)->scanning);
+	g_assert_cmpuint(fake(f)->cancels, >=, 1);
+	g_assert_null(f->paired);
+}
+
+/* With nothing paired and nobody connected, home says so and offers the
+ * wizard; and the line that says why the roller cannot be reached. */
+static void test_home_unpaired(struct fixture *f, gconstpointer data)
+{
+	static const char *const script[] = {
+		"view home",
+		"dump home-unpaired",
+		"keys p",
+		"view pair",
+		"keys q",
+		"view home",
+		NULL
+	};
+
+	tui_set_roller_status(f->tui, true, "Bathroom roller (DR-TEST-0001) cannot be reached. "
+			      "The Bluetooth service (bluetoothd) is not running. Trying again in 4 s.");
+	run(f, script);
+	tui_set_roller_status(f->tui, false, NULL);
+	g_assert_false(f->quit);
+}
+
+/* The virtual rollers nearby of --simulate, in real time: three come, one
+ * of them not in pairing mode; the first is paired through a virtual
+ * roller's INFO and recorded with its address. */
+static void test_pair_simulated(struct fixture *f, gconstpointer data)
+{
+	static const char *const script[] = {
+		"connected",
+		"keys p",
+		"screen DR-7A21",
+		"screen not in pairing mode: hold its button 2 s",
+		"screen DR-3C09",
+		"keys <Enter>",
+		"screen Pair with the roller DR-7A21?",
+		"keys y",
+		"screen Name this roller",
+		"keys <Enter>",
+		"screen has 0.5 mm needles and has been used 3 times",
+		"keys <Enter>",
+		"dump pair-simulated-done",
+		NULL
+	};
+	struct store_roller *r;
+
+	run(f, script);
+	r = recorded(f, "C0:FF:EE:00:7A:21");
+	g_assert_cmpstr(r->serial, ==, "DR-NEAR-7A21");
+	g_assert_cmpstr(r->name, ==, "DR-7A21");
+	store_roller_free(r);
+}
+
+/* ---- Settings ---- */
+
+static const struct setup settings_setup = { .home = true, .settings = true };
+
+/* A zone added and moving on turned off: saved at once (0600), read back
+ * the same, and the routine started afterwards uses them. */
+static void test_settings(struct fixture *f, gconstpointer data)
+{
+	static const char *const script[] = {
+		"connected",
+		"keys c",
+		"view settings",
+		"dump settings",
+		"keys jjjjjjjj<Enter>",
+		"keys jj<Enter>",
+		"dump settings-changed",
+		"keys jj<Enter>",
+		"type hci7",
+		"dump settings-adapter",
+		"keys <Enter>",
+		"keys q",
+		"view home",
+		"keys r",
+		"view routine",
+		NULL
+	};
+	struct settings back;
+	g_autoptr(GError) error = NULL;
+	GStatBuf st;
+
+	run(f, script);
+	g_assert_cmpint(g_stat("dermaroll.conf", &st), ==, 0);
+	g_assert_cmpint(st.st_mode & 0777, ==, 0600);
+	settings_init(&back);
+	g_assert_true(settings_load(&back, "dermaroll.conf", &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(back.zones, ==, f->settings.zones);
+	g_assert_true(back.zones & POLICY_ZONE_BIT(DP_ZONE_HANDS));
+	g_assert_false(back.auto_advance);
+	g_assert_cmpstr(back.adapter, ==, "hci7");
+	g_assert_cmpint(back.colours, ==, SETTINGS_COLOURS_AUTO);
+	settings_clear(&back);
+	g_assert_cmpint(engine_zone_counts(tui_engine(f->tui), DP_ZONE_HANDS)->status, ==,
+			ENGINE_ZONE_PENDING);
+	g_assert_cmpint(engine_zone_counts(tui_engine(f->tui), DP_ZONE_SCALP)->status, ==,
+			ENGINE_ZONE_NOT_SELECTED);
+}
+
+/* Once the routine has begun, a change is saved for the next one. */
+static void test_settings_later(struct fixture *f, gconstpointer data)
+{
+	static const char *const script[] = {
+		"connected",
+		"keys r",
+		"view routine",
+		"keys q",
+		"view home",
+		"keys c",
+		"keys k<Enter>",
+		"dump settings-next-routine",
+		NULL
+	};
+
+	run(f, script);
+	g_assert_false(f->settings.zones & POLICY_ZONE_BIT(DP_ZONE_FOREHEAD));
+	g_assert_cmpint(engine_zone_counts(tui_engine(f->tui), DP_ZONE_FOREHEAD)->status, ==,
+			ENGINE_ZONE_PENDING);
+}
+
+/* Whatever the file holds, loading gives a sentence and defaults; what
+ * is right in it is kept. */
+static void test_settings_bad_file(void)
+{
+	static const struct {
+		const char *text;
+		const char *says;            /* NULL: no error */
+		guint32 zones;               /* 0: the defaults */
+		bool auto_advance;
+		const char *adapter;
+	} cases[] = {
+		{ "[routine]\nzones=forehead;neck\nauto-advance=false\n[bluetooth]\nadapter=hci1\n",
+		  NULL, POLICY_ZONE_BIT(DP_ZONE_FOREHEAD) | POLICY_ZONE_BIT(DP_ZONE_NECK), false,
+		  "hci1" },
+		{ "", NULL, 0, true, NULL },
+		{ "not a key file\n\x01\x02", "are not in the right form", 0, true, NULL },
+		{ "[routine]\nzones=forehead;elbow\n", "'elbow' in zones is not a zone", 0, true,
+		  NULL },
+		{ "[routine]\nzones=\nauto-advance=false\n", "zones names no zone", 0, false, NULL },
+		{ "[routine]\nauto-advance=maybe\n", "auto-advance must be true or false", 0, true,
+		  NULL },
+		{ "[display]\ncolours=purple\n", "colours must be auto or off", 0, true, NULL },
+		{ "[bluetooth]\nadapter=../../etc\n", "adapter must be hci and a number", 0, true,
+		  NULL },
+		{ "[bluetooth]\nadapter=hci0\n[routine]\nzones=neck\nzones=chin\n", NULL,
+		  POLICY_ZONE_BIT(DP_ZONE_CHIN), true, "hci0" },
+	};
+	g_autofree char *dir = g_dir_make_tmp("test-settings-XXXXXX", NULL);
+	g_autofree char *path = g_build_filename(dir, "dermaroll.conf", NULL);
+	g_autofree char *missing = g_build_filename(dir, "none.conf", NULL);
+	struct settings defaults, s;
+	g_autoptr(GError) error = NULL;
+
+	settings_init(&defaults);
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GError) e = NULL;
+		gboolean ok;
+
+		g_assert_true(g_file_set_contents(path, cases[i].text, -1, NULL));
+		settings_init(&s);
+		ok = settings_load(&s, path, &e);
+		if (cases[i].says) {
+			g_assert_false(ok);
+			g_assert_nonnull(e);
+			g_assert_nonnull(strstr(e->message, cases[i].says));
+			g_assert_nonnull(strstr(e->message, path));
+		} else {
+			g_assert_true(ok);
+			g_assert_no_error(e);
+		}
+		g_assert_cmpuint(s.zones, ==, cases[i].zones ? cases[i].zones : defaults.zones);
+		g_assert_cmpint(s.auto_advance, ==, cases[i].auto_advance);
+		g_assert_cmpstr(s.adapter, ==, cases[i].adapter);
+		settings_clear(&s);
+	}
+	/* No file: the defaults, and no error. */
+	settings_init(&s);
+	g_assert_true(settings_load(&s, missing, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(s.zones, ==, defaults.zones);
+	/* A folder where the file should be cannot be read. */
+	g_assert_false(settings_load(&s, dir, &error));
+	g_assert_nonnull(strstr(error->message, "could not be read"));
+	settings_clear(&s);
+	g_unlink(path);
+	g_rmdir(dir);
+}
+
+/* What settings_save writes, settings_load reads back the same. */
+static void test_settings_round_trip(void)
+{
+	g_autofree char *dir = g_dir_make_tmp("test-settings-XXXXXX", NULL);
+	g_autofree char *path = g_build_filename(dir, "sub", "dermaroll.conf", NULL);
+	g_autofree char *sub = g_path_get_dirname(path);
+	g_autoptr(GError) error = NULL;
+	struct settings s, back;
+	GStatBuf st;
+
+	settings_init(&s);
+	s.zones = POLICY_ZONE_BIT(DP_ZONE_SCALP) | POLICY_ZONE_BIT(DP_ZONE_DECOLLETAGE);
+	s.auto_advance = false;
+	s.colours = SETTINGS_COLOURS_OFF;
+	s.adapter = g_strdup("hci12");
+	g_assert_true(settings_save(&s, path, &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(g_stat(path, &st), ==, 0);
+	g_assert_cmpint(st.st_mode & 0777, ==, 0600);
+	g_assert_cmpint(g_stat(sub, &st), ==, 0);
+	g_assert_cmpint(st.st_mode & 0777, ==, 0700);
+	settings_init(&back);
+	g_assert_true(settings_load(&back, path, &error));
+	g_assert_cmpuint(back.zones, ==, s.zones);
+	g_assert_false(back.auto_advance);
+	g_assert_cmpint(back.colours, ==, SETTINGS_COLOURS_OFF);
+	g_assert_cmpstr(back.adapter, ==, "hci12");
+	g_assert_true(settings_adapter_valid(""));
+	g_assert_true(settings_adapter_valid("hci0"));
+	g_assert_false(settings_adapter_valid("hci"));
+	g_assert_false(settings_adapter_valid("hcix"));
+	g_assert_false(settings_adapter_valid("hci1234"));
+	settings_clear(&s);
+	settings_clear(&back);
+	g_unlink(path);
+	g_rmdir(sub);
+	g_rmdir(dir);
+}
+
+/* Every key a screen's key bar offers is one of the request table's (so
+ * the help lists it), read from the expected screens themselves; Esc and
+ * Backspace only where text is typed, as the help's note says. */
+static void test_key_bars(void)
+{
+	const char *dir = g_getenv("TUI_EXPECTED_DIR");
+	g_autoptr(GDir) d = NULL;
+	g_autoptr(GError) error = NULL;
+	const char *file;
+	unsigned int bars = 0, keys = 0;
+
+	g_assert_nonnull(dir);
+	d = g_dir_open(dir, 0, &error);
+	g_assert_no_error(error);
+	while ((file = g_dir_read_name(d))) {
+		g_autofree char *path = g_build_filename(dir, file, NULL);
+		g_autofree char *text = NULL;
+		g_auto(GStrv) lines = NULL;
+		g_auto(GStrv) entries = NULL;
+
+		if (!g_str_has_suffix(file, "-80x24.txt") || g_str_has_prefix(file, "help"))
+			continue;
+		g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+		lines = g_strsplit(text, "\n", 25);
+		g_assert_cmpuint(g_strv_length(lines), ==, 25);
+		entries = g_strsplit(lines[23], "  ", -1);
+		bars++;
+		for (char **e = entries; *e; e++) {
+			g_autofree char *entry = g_strstrip(g_strdup(*e));
+			g_auto(GStrv) names = NULL;
+			char *space;
+
+			if (!*entry || *entry == '(')
+				continue;
+			if (g_str_has_prefix(entry, "[ ]")) {
+				names = g_strsplit("[/]", "/", -1);
+			} else {
+				space = strchr(entry, ' ');
+				if (space)
+					*space = '\0';
+				names = g_strsplit(entry, "/", -1);
+			}
+			for (char **n = names; *n; n++) {
+				int key;
+
+				if (strcmp(*n, "Esc") == 0 || strcmp(*n, "Backspace") == 0) {
+					g_assert_nonnull(strstr(lines[23], "Enter"));
+					continue;
+				}
+				key = strcmp(*n, "Enter") == 0 ? TUI_KEY_ENTER :
+					strcmp(*n, "Space") == 0 ? ' ' : (int)g_utf8_get_char(*n);
+				g_assert_cmpuint(g_utf8_strlen(*n, -1), ==,
+						 strcmp(*n, "Enter") && strcmp(*n, "Space") ? 1 : 5);
+				if (keymap_request(key) == REQ_NONE)
+					g_error("%s: the key '%s' of the key bar is not in the request "
+						"table", file, *n);
+				keys++;
+			}
+		}
+	}
+	/* Every screen was read. */
+	g_assert_cmpuint(bars, >=, 60);
+	g_assert_cmpuint(keys, >, bars);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -861,9 +1637,19 @@ int main(int argc, char **argv)
 	ADD_SETUP("/tui/home/sessions-locks-reminders", &home_sessions, test_home_sessions);
 	ADD_SETUP("/tui/home/worn-head", &home_worn, test_home_worn_head);
 	ADD_SETUP("/tui/history/pages", &home_sessions, test_history);
+	ADD_SETUP("/tui/pair/whole", &pair_setup, test_pair_whole);
+	ADD_SETUP("/tui/pair/passkey-head-refused", &pair_setup, test_pair_head_refused);
+	ADD_SETUP("/tui/pair/failures", &pair_setup, test_pair_failures);
+	ADD_SETUP("/tui/pair/simulated", &pair_simulated, test_pair_simulated);
+	ADD_SETUP("/tui/home/unpaired", &pair_unpaired, test_home_unpaired);
+	ADD_SETUP("/tui/settings/change-save-reload", &settings_setup, test_settings);
+	ADD_SETUP("/tui/settings/next-routine", &settings_setup, test_settings_later);
 #undef ADD_SETUP
 #undef ADD
 	g_test_add_func("/tui/request/table", test_help_lists_every_key);
+	g_test_add_func("/tui/request/key-bars", test_key_bars);
 	g_test_add_func("/tui/draw/helpers", test_draw_helpers);
+	g_test_add_func("/tui/settings/round-trip", test_settings_round_trip);
+	g_test_add_func("/tui/settings/robustness/bad-file", test_settings_bad_file);
 	return g_test_run();
 }

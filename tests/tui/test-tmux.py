@@ -3,7 +3,8 @@
 """The tui suite in tmux: the real `dermaroll --simulate --speed 20`, as a
 person would use it, on a private tmux server.
 
-Usage: test-tmux.py DERMAROLL  (prints TAP; the screens go out as comments)
+Usage: test-tmux.py DERMAROLL [MOCK_BLUEZ]  (prints TAP; the screens go out
+as comments)
 
 It starts on the home screen, opens the history there, starts the routine
 with r, answers the checklist with send-keys, waits for the autopilot to move
@@ -12,11 +13,18 @@ capture-pane, and at the end checks the demo history with
 `dermaroll history --database`, and that the real history was not made.
 Other runs quit with Ctrl-C and SIGTERM mid-routine (the terminal comes
 back and the routine is stored as stopped early) and crash with SIGSEGV
-(the terminal comes back, and the shell sees the signal).
+(the terminal comes back, and the shell sees the signal).  The pairing
+wizard pairs one of the virtual rollers nearby of --simulate, and the
+real program (no option: the real history, Bluetooth on a system bus that
+is not there) says why no roller can be reached, opens its settings, and
+keeps a changed setting across a restart.  With MOCK_BLUEZ, the real
+program finds the roller `dermaroll pair` recorded, connects it over the
+stand-in bluetoothd on a private bus, and says when it is gone again.
 """
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
@@ -24,6 +32,8 @@ import time
 import traceback
 
 DERMAROLL = os.path.abspath(sys.argv[1])
+# The stand-in bluetoothd of the dbus suite, for the real program's roller.
+MOCK_BLUEZ = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else None
 # A tmux server of our own per test: a server being killed never meets the
 # next test's.
 SERVER = None
@@ -95,13 +105,14 @@ class Sandbox:
                 env[k] = os.environ[k]
         return env
 
-    def start(self, cols=80, rows=24):
-        exports = " ".join("%s=%s" % (k, v) for k, v in self.env().items())
+    def start(self, cols=80, rows=24, args="--simulate --speed 20", env=None):
+        exports = " ".join("%s=%s" % (k, v) for k, v in
+                           dict(self.env(), **(env or {})).items())
         # After the program: its status, and whether the terminal is back
         # in canonical mode (a terminal left raw says -icanon).
-        cmd = ("env %s %s --simulate --speed 20; echo EXIT=$?; "
+        cmd = ("env %s %s %s; echo EXIT=$?; "
                "echo TTY=$(stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon); "
-               "sleep 600" % (exports, DERMAROLL))
+               "sleep 600" % (exports, DERMAROLL, args))
         tmux("new-session", "-d", "-s", "t", "-x", str(cols), "-y", str(rows), cmd)
 
     def history(self):
@@ -176,6 +187,9 @@ def test_whole_routine(sb):
         check(any(l.startswith("   %s" % zone) and " done " in l for l in screen.split("\n")),
               "aftercare lists %s as done" % zone)
     show("aftercare, 80x24", screen)
+    # q on the aftercare goes home, where the next dates are; q there quits.
+    tmux("send-keys", "-t", "t", "q")
+    wait_for("dermaroll - home", "home after the aftercare")
     tmux("send-keys", "-t", "t", "q")
     restored(wait_for("TTY=", "the program quits"), 0)
     out = sb.history()
@@ -218,6 +232,141 @@ def test_whole_routine(sb):
     restored(wait_for("TTY=", "Ctrl-C quits"), 0)
     out = sb.history()
     check("Roller: DR-SIM-0001" in out and "Roller: DR-SIM-0002" in out, out)
+
+
+def test_pairing_wizard(sb):
+    sb.start()
+    home()
+    tmux("send-keys", "-t", "t", "p")
+    wait_for("dermaroll - pair a roller", "the pairing wizard")
+    wait_for("not in pairing mode: hold its button 2 s", "a roller not in pairing mode")
+    screen = wait_for("DR-3C09", "three rollers nearby")
+    rows = [l for l in screen.split("\n") if "C0:FF:EE:00:" in l]
+    check(len(rows) == 3, "three rollers listed:\n" + screen)
+    check(all(" dBm" in l for l in rows), "each with its signal:\n" + screen)
+    check(rows[0].startswith(" > DR-7A21"), "the first in pairing mode is chosen:\n" + screen)
+    show("the pairing wizard listing rollers, 80x24", screen)
+    # j skips the roller that is not in pairing mode; k comes back.
+    tmux("send-keys", "-t", "t", "j")
+    wait_for(" > DR-3C09", "j chooses the next roller in pairing mode")
+    tmux("send-keys", "-t", "t", "k")
+    wait_for(" > DR-7A21", "k comes back")
+    tmux("send-keys", "-t", "t", "Enter")
+    wait_for("Pair with the roller DR-7A21?", "the confirmation")
+    tmux("send-keys", "-t", "t", "y")
+    screen = wait_for("Name this roller", "naming")
+    check("serial DR-NEAR-7A21" in screen, "its INFO was read:\n" + screen)
+    tmux("send-keys", "-t", "t", *(["BSpace"] * 7))
+    tmux("send-keys", "-t", "t", "-l", "Hall roller")
+    tmux("send-keys", "-t", "t", "Enter")
+    screen = wait_for("has 0.5 mm needles and has been used 3 times", "the head check")
+    show("the head check, 80x24", screen)
+    tmux("send-keys", "-t", "t", "Enter")
+    wait_for("Hall roller (DR-NEAR-7A21) is paired and recorded", "done")
+    tmux("send-keys", "-t", "t", "Enter")
+    screen = wait_for("Hall roller (DR-NEAR-7A21)  0.5 mm head", "the new roller at home")
+    tmux("send-keys", "-t", "t", "q")
+    restored(wait_for("TTY=", "the program quits"), 0)
+    p = subprocess.run([DERMAROLL, "rollers", "--database", sb.demo], capture_output=True,
+                       text=True, env=sb.env())
+    check(p.returncode == 0 and "Hall roller" in p.stdout and "DR-NEAR-7A21" in p.stdout,
+          "the roller is in the demo history:\n" + p.stdout + p.stderr)
+
+
+def test_settings_real(sb):
+    # No --simulate: the real history, and a system bus that is not there.
+    nobus = {"DBUS_SYSTEM_BUS_ADDRESS": "unix:path=" + os.path.join(sb.root, "no-bus")}
+    conf = os.path.join(sb.root, "config", "dermaroll", "dermaroll.conf")
+    os.makedirs(os.path.dirname(conf))
+    with open(conf, "w") as f:
+        f.write("[routine]\nzones=forehead;elbow\n")
+    sb.start(args="", env=nobus)
+    screen = wait_for("dermaroll - home", "the real program's home")
+    check("Bluetooth cannot be used: the system message bus" in screen,
+          "why no roller can be reached:\n" + screen)
+    check("No roller is paired yet: press p to pair one." in screen, "the wizard offered")
+    check("'elbow' in zones" in screen, "the bad settings file:\n" + screen)
+    show("home of the real program without Bluetooth, 80x24", screen)
+    tmux("send-keys", "-t", "t", "c")
+    wait_for("dermaroll - settings", "the settings")
+    tmux("send-keys", "-t", "t", *(["j"] * 8))
+    tmux("send-keys", "-t", "t", "Enter")
+    screen = wait_for("Saved.", "a setting saved")
+    check("[x] Hands" in screen, "hands chosen:\n" + screen)
+    show("settings, 80x24", screen)
+    with open(conf) as f:
+        text = f.read()
+    check("hands" in text.split("zones=")[1].split("\n")[0], "saved:\n" + text)
+    check(os.stat(conf).st_mode & 0o777 == 0o600, "mode 0600")
+    tmux("send-keys", "-t", "t", "q")
+    wait_for("dermaroll - home", "back home")
+    tmux("send-keys", "-t", "t", "q")
+    restored(wait_for("TTY=", "the program quits"), 0)
+    check(os.path.exists(os.path.join(sb.data, "dermaroll", "history.db")),
+          "the real history is used")
+    check(not os.path.exists(sb.demo), "not the demo history")
+    # Read back at the next start.
+    sb.restart()
+    sb.start(args="", env=nobus)
+    wait_for("dermaroll - home", "home again")
+    tmux("send-keys", "-t", "t", "c")
+    screen = wait_for("dermaroll - settings", "the settings again")
+    check("[x] Hands" in screen and "[ ] Scalp" in screen, "kept:\n" + screen)
+    check("is not a zone" not in screen, "the file is good now:\n" + screen)
+    tmux("send-keys", "-t", "t", "q", "q")
+    restored(wait_for("TTY=", "the program quits"), 0)
+
+
+def info_hex():
+    """The roller's INFO frame (PROTOCOL.md §7): DR-TEST-0001, a 0.5 mm head."""
+    def s(text):
+        return bytes([len(text)]) + text.encode()
+    body = (s("1.0.0") + s("DR-TEST-0001") + struct.pack("<H", 500) + s("H-7") +
+            struct.pack("<HQhHHHQB", 3, 0, 0, 1000, 40, 500, 123456, 0))
+    return (bytes([0x10]) + struct.pack("<H", 4 + len(body)) + bytes([0x01]) +
+            body).hex()
+
+
+def test_real_roller(sb):
+    address = "AA:BB:CC:DD:EE:01"
+    bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    mock = None
+    try:
+        bus_address = bus.stdout.readline().strip()
+        mock = subprocess.Popen(["/usr/bin/python3", MOCK_BLUEZ, "--adapter", "hci0",
+                                 "--device", address, "--info", info_hex()],
+                                env=dict(os.environ, DBUS_SESSION_BUS_ADDRESS=bus_address),
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        check(mock.stdout.readline() == "READY\n", "the mock bluetoothd starts")
+        env = dict(sb.env(), DBUS_SYSTEM_BUS_ADDRESS=bus_address)
+        p = subprocess.run([DERMAROLL, "pair", address, "--yes", "--name", "Bathroom roller"],
+                           env=env, capture_output=True, text=True, timeout=60,
+                           stdin=subprocess.DEVNULL)
+        check(p.returncode == 0, "dermaroll pair: %s%s" % (p.stdout, p.stderr))
+        sb.start(args="", env={"DBUS_SYSTEM_BUS_ADDRESS": bus_address})
+        screen = wait_for("DR-TEST-0001  head 0.5 mm", "the paired roller connects")
+        check("Bathroom roller (DR-TEST-0001) (connected)" in screen,
+              "home shows it connected:\n" + screen)
+        check("No roller is paired yet" not in screen, "a roller is paired:\n" + screen)
+        show("home of the real program, the roller connected over BlueZ, 80x24", screen)
+        # bluetoothd goes away: the screen says so, and when it tries again.
+        mock.kill()
+        mock.wait()
+        mock = None
+        screen = wait_for("Trying again in", "the roller is gone")
+        check("Bathroom roller (DR-TEST-0001) cannot be reached." in screen,
+              "why, in words:\n" + screen)
+        check("no roller connected" in screen.split("\n")[0], "the title bar:\n" + screen)
+        show("home of the real program, the roller gone, 80x24", screen)
+        tmux("send-keys", "-t", "t", "q")
+        restored(wait_for("TTY=", "the program quits"), 0)
+    finally:
+        if mock:
+            mock.kill()
+            mock.wait()
+        bus.kill()
+        bus.wait()
 
 
 def program_pid():
@@ -267,10 +416,23 @@ def main():
     if not shutil.which("tmux"):
         print("1..0 # SKIP tmux is not installed")
         return 0
-    tests = [test_whole_routine, test_ctrl_c, test_sigterm, test_crash_restores_terminal]
+    tests = [test_whole_routine, test_ctrl_c, test_sigterm, test_crash_restores_terminal,
+             test_pairing_wizard, test_settings_real]
+    skip_real = None
+    if not MOCK_BLUEZ:
+        skip_real = "no stand-in bluetoothd given"
+    elif not shutil.which("dbus-daemon"):
+        skip_real = "dbus-daemon is not installed"
+    elif subprocess.run(["/usr/bin/python3", "-c", "import dbusmock"],
+                        capture_output=True).returncode != 0:
+        skip_real = "python3-dbusmock is not installed"
+    tests.append(test_real_roller)
     print("1..%d" % len(tests))
     failed = 0
     for i, t in enumerate(tests, 1):
+        if t is test_real_roller and skip_real:
+            print("ok %d - %s # SKIP %s" % (i, t.__name__, skip_real))
+            continue
         sb = Sandbox()
         try:
             t(sb)
