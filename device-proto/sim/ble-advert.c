@@ -297,6 +297,8 @@ static void device_changed(struct ble_advert *ba, const char *path, GVariant *pr
 		if (flag && !ba->connected) {
 			ba->connected = g_strdup(path);
 			say(ba, "connected: %s", addr);
+			if (ba->gatt)
+				ble_peripheral_connected(ba->gatt, path);
 		} else if (flag) {
 			/* One host at a time (§9.1). */
 			say(ba, "refused a second host: %s", addr);
@@ -304,7 +306,8 @@ static void device_changed(struct ble_advert *ba, const char *path, GVariant *pr
 					       NULL, NULL, G_DBUS_CALL_FLAGS_NONE, CALL_MS,
 					       NULL, NULL, NULL);
 		} else if (g_strcmp0(path, ba->connected) == 0) {
-			ble_peripheral_disconnected(ba->gatt, path);
+			if (ba->gatt)
+				ble_peripheral_disconnected(ba->gatt, path);
 			g_clear_pointer(&ba->connected, g_free);
 			say(ba, "disconnected: %s", addr);
 		}

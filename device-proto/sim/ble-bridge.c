@@ -52,6 +52,50 @@ const struct ble_service_def ble_services[] = {
 };
 const guint ble_n_services = G_N_ELEMENTS(ble_services);
 
+gboolean ble_subscriptions_set(struct ble_subscriptions *s, const struct ble_char_def *def,
+			       gboolean on)
+{
+	guint8 mode = on ? def->subscribe_mode : 0;
+
+	if (!def->subscribe_mode || (guint)def->chr > DP_CHAR_MAX_ ||
+	    s->mode[def->chr] == mode)
+		return FALSE;
+	s->mode[def->chr] = mode;
+	return TRUE;
+}
+
+gboolean ble_subscriptions_notifying(const struct ble_subscriptions *s,
+				     const struct ble_char_def *def)
+{
+	return def->subscribe_mode && (guint)def->chr <= DP_CHAR_MAX_ && s->mode[def->chr];
+}
+
+gboolean ble_subscriptions_any(const struct ble_subscriptions *s)
+{
+	for (guint chr = 0; chr <= DP_CHAR_MAX_; chr++) {
+		if (s->mode[chr])
+			return TRUE;
+	}
+	return FALSE;
+}
+
+gsize ble_subscriptions_replay(const struct ble_subscriptions *s, struct dp_msg *out,
+			       gsize max)
+{
+	gsize n = 0;
+
+	for (guint chr = 1; chr <= DP_CHAR_MAX_ && n < max; chr++) {
+		if (!s->mode[chr])
+			continue;
+		memset(&out[n], 0, sizeof(out[n]));
+		out[n].op = DP_MSG_SUBSCRIBE;
+		out[n].chr = (uint8_t)chr;
+		out[n].status = s->mode[chr];
+		n++;
+	}
+	return n;
+}
+
 const char *ble_att_error_name(guint8 status, gboolean *exact)
 {
 	*exact = TRUE;

@@ -61,7 +61,6 @@ struct ble_object {
 	char *path;
 	char *service_path;
 	guint reg;
-	gboolean notifying;
 };
 
 struct pending {
@@ -83,6 +82,8 @@ struct ble_peripheral {
 	guint watch;
 	char *device;                        /* the attached host's device path */
 	GQueue pending;                      /* struct pending, oldest first */
+	/* Notifying, kept across links (ble-bridge.h, drop_link). */
+	struct ble_subscriptions subs;
 
 	struct ble_peripheral_counters counters;
 	ble_peripheral_event_func event;
@@ -115,8 +116,28 @@ static void say(struct ble_peripheral *p, const char *fmt, ...)
 	p->event(line, p->user_data);
 }
 
+static gboolean notifying(struct ble_object *o)
+{
+	return o->def && ble_subscriptions_notifying(&o->p->subs, o->def);
+}
+
 /* ---- The link to the roller ---- */
 
+/* The subscriptions survive the link (p->subs is left alone): they are
+ * the application's Notifying, which only StartNotify and StopNotify
+ * change.  bluetoothd 5.66 (src/gatt-database.c) keeps a bonded client's
+ * CCC values across disconnections: at a bonded host's disconnection it
+ * calls neither StopNotify nor anything else on the application, and when
+ * that host writes the same CCC value again on its next connection it
+ * answers the write itself without calling StartNotify (it calls the
+ * application only when the client's stored value changes).  The bluetoothd
+ * -d log of tests/ble "peripheral" shows it: the reconnected host's "CCC
+ * write called for handle" has no "External CCC write received" after it.
+ * An unbonded host's CCCs are cleared at its disconnection, and that does
+ * call StopNotify (for the last subscriber); so does a CCC written 0, and
+ * bluetoothd forgets every CCC of the application's services when they
+ * are unregistered.  ensure_link() replays the kept ones to each new
+ * link, on which the roller starts with every CCCD off (§11.6). */
 static void drop_link(struct ble_peripheral *p, const char *why)
 {
 	struct pending *pd;
@@ -132,8 +153,6 @@ static void drop_link(struct ble_peripheral *p, const char *why)
 							   "the roller's link dropped");
 		g_free(pd);
 	}
-	for (guint i = 0; i < p->objects->len; i++)
-		((struct ble_object *)g_ptr_array_index(p->objects, i))->notifying = FALSE;
 	say(p, "link down (%s)", why);
 	g_clear_pointer(&p->device, g_free);
 }
@@ -168,7 +187,7 @@ static void emit_notifying(struct ble_peripheral *p, struct ble_object *o)
 	GVariantBuilder changed;
 
 	g_variant_builder_init(&changed, G_VARIANT_TYPE_VARDICT);
-	g_variant_builder_add(&changed, "{sv}", "Notifying", g_variant_new_boolean(o->notifying));
+	g_variant_builder_add(&changed, "{sv}", "Notifying", g_variant_new_boolean(notifying(o)));
 	g_dbus_connection_emit_signal(p->bus, NULL, o->path, PROPS_IFACE, "PropertiesChanged",
 				      g_variant_new("(sa{sv}as)", CHAR_IFACE, &changed, NULL),
 				      NULL);
@@ -246,7 +265,7 @@ static void on_roller_msg(struct ble_peripheral *p, const struct dp_msg *m)
 		for (guint i = 0; i < p->objects->len; i++) {
 			struct ble_object *o = g_ptr_array_index(p->objects, i);
 
-			if (o->def && o->def->chr == m->chr && o->notifying)
+			if (o->def && o->def->chr == m->chr && notifying(o))
 				emit_value(p, o, m->value, m->value_len);
 		}
 		if (m->op == DP_MSG_NOTIFY) {
@@ -298,7 +317,25 @@ static gboolean on_link(int fd, GIOCondition cond, gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-/* The link for device, made when the host first uses ATT on it. */
+/* The subscriptions BlueZ still holds on, to a link just attached:
+ * SUBSCRIBE has no reply and the roller handles messages in order
+ * (§10.4), so they apply before any request that follows. */
+static void replay_subscriptions(struct ble_peripheral *p)
+{
+	struct dp_msg msgs[DP_CHAR_MAX_];
+	gsize n = ble_subscriptions_replay(&p->subs, msgs, G_N_ELEMENTS(msgs));
+	g_autoptr(GString) names = g_string_new(NULL);
+
+	for (gsize i = 0; i < n; i++) {
+		send_msg(p, &msgs[i]);
+		g_string_append_printf(names, "%s%s", i ? ", " : "", char_name(msgs[i].chr));
+	}
+	if (n)
+		say(p, "still subscribed: %s", names->str);
+}
+
+/* The link for device, made when the host first uses ATT on it, or when
+ * it connects while subscriptions are on (ble_peripheral_connected). */
 static gboolean ensure_link(struct ble_peripheral *p, const char *device, guint16 mtu)
 {
 	g_autoptr(GError) error = NULL;
@@ -325,6 +362,7 @@ static gboolean ensure_link(struct ble_peripheral *p, const char *device, guint1
 	p->device = g_strdup(device);
 	p->counters.connections++;
 	p->watch = g_unix_fd_add(p->fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_link, p);
+	replay_subscriptions(p);
 	return TRUE;
 }
 
@@ -395,10 +433,11 @@ static void char_notify(struct ble_object *o, GDBusMethodInvocation *inv, gboole
 							   "the roller is not answering");
 		return;
 	}
+	/* Sent even when nothing changed: StartNotify comes for each client
+	 * that enables the CCC, and the roller takes it again harmlessly. */
 	if (p->fd >= 0)
 		send_msg(p, &m);
-	if (o->notifying != on) {
-		o->notifying = on;
+	if (ble_subscriptions_set(&p->subs, o->def, on)) {
 		emit_notifying(p, o);
 		say(p, "%s %s", on ? "subscribed" : "unsubscribed", char_name(o->def->chr));
 	}
@@ -446,7 +485,7 @@ static GVariant *char_props(struct ble_object *o)
 		g_variant_builder_add(&b, "{sv}", "Flags",
 				      g_variant_new_strv(o->def->flags, -1));
 		g_variant_builder_add(&b, "{sv}", "Notifying",
-				      g_variant_new_boolean(o->notifying));
+				      g_variant_new_boolean(notifying(o)));
 	}
 	return g_variant_builder_end(&b);
 }
@@ -587,6 +626,16 @@ void ble_peripheral_free(struct ble_peripheral *p)
 	g_object_unref(p->bus);
 	g_free(p->root);
 	g_free(p);
+}
+
+void ble_peripheral_connected(struct ble_peripheral *p, const char *device)
+{
+	/* A bonded host's kept CCCs are on from the first moment of the
+	 * connection: the stream (and a pending response) flows at once,
+	 * as from a roller that keeps them itself.  Otherwise the link waits
+	 * for the host's first ATT use, which tells the MTU. */
+	if (ble_subscriptions_any(&p->subs))
+		ensure_link(p, device, 0);
 }
 
 void ble_peripheral_disconnected(struct ble_peripheral *p, const char *device)

@@ -6,7 +6,9 @@
  * Each connection gets a fresh socketpair, attached when the host first
  * uses ATT (HELLO stands for the connection and the MTU exchange, §10.4):
  * ReadValue/WriteValue become READ/WRITE and their results the replies;
- * StartNotify/StopNotify become SUBSCRIBE; NOTIFY/INDICATE become
+ * StartNotify/StopNotify become SUBSCRIBE, and the subscriptions still on
+ * are replayed to each new link (BlueZ keeps a bonded host's CCCs across
+ * connections and calls neither again); NOTIFY/INDICATE become
  * PropertiesChanged(Value), which BlueZ sends to the subscribed host.  An
  * indication is confirmed to the roller as soon as it is handed to BlueZ,
  * which queues and confirms indications itself.  The objects live under
@@ -40,6 +42,10 @@ struct ble_peripheral *ble_peripheral_new(GDBusConnection *bus, const char *root
 /* Unexports everything and drops any link (the roller sees a disconnection). */
 void ble_peripheral_free(struct ble_peripheral *p);
 
+/* The device (object path) connected: while any characteristic is
+ * notifying (bluetoothd keeps a bonded host's CCCs across connections),
+ * the roller is attached to it at once, with those subscriptions. */
+void ble_peripheral_connected(struct ble_peripheral *p, const char *device);
 /* The device (object path; NULL: whichever) left: the roller sees the
  * link drop, pending calls fail.  Other devices: nothing happens. */
 void ble_peripheral_disconnected(struct ble_peripheral *p, const char *device);

@@ -14,6 +14,15 @@ its "not in pairing mode" sentence, and refuses a raw Pair().  Clean-up
 removes the devices and stops roller-sim.  Helpers come from
 scenario-pair.py.
 
+Between the two, the bonded host comes back as a dermaroll process would,
+three times and once more after roller-sim was restarted on the same
+--state: a D-Bus connection of its own, Connect(), INFO, StartNotify on
+CONTROL and STREAM, two IDENTIFY commands each answered by a RESPONSE
+indication, STREAM notifications, then Disconnect() with the
+subscriptions left on.  bluetoothd keeps a bonded client's CCCs across
+connections and does not call StartNotify on roller-sim again when the
+host writes the same value: roller-sim must keep them itself.
+
 Arguments: none; DERMAROLL_BUILD names the build folder, the source folder
 is the one this file is in.
 """
@@ -45,20 +54,30 @@ UUIDS = {
 }
 INFO_UUID = "89c10261-9f8d-4ca4-9ef8-9a90149127bd"
 STREAM_UUID = "89c10262-9f8d-4ca4-9ef8-9a90149127bd"
+CONTROL_UUID = "89c10263-9f8d-4ca4-9ef8-9a90149127bd"
+# PROTOCOL.md §8: COMMAND IDENTIFY 1 s, and its RESPONSE IDENTIFY OK.
+IDENTIFY = bytes([0x10, 0x06, 0x00, 0x04, 0x07, 0x01])
+IDENTIFY_OK = bytes([0x10, 0x06, 0x00, 0x05, 0x07, 0x00])
 T_READY = 60
 T_CONNECT = 90
 T_STREAM = 5
 T_CLI = 120          # one dermaroll run; its own search is --seconds 30
 T_MODE = 10          # roller-sim polls its pairing mode every second or so
+T_RESPONSE = 10      # a RESPONSE indication after its COMMAND write
+T_VISIT = 2          # STREAM notifications counted on each visit
+RECONNECTS = 3
 
 
-def start_sim(tag, *extra):
+def start_sim(tag, *extra, state_tag=None, fresh=True):
+    """roller-sim on hci1, its output in roller-sim-TAG.log; its flash is
+    /tmp/roller-STATE_TAG.state (STATE_TAG defaults to TAG), emptied
+    unless FRESH is false."""
     out = os.path.join(os.environ.get("BLE_OUT", "/tmp"), "roller-sim-%s.log" % tag)
     log = open(out, "w")
     proc = subprocess.Popen(
         [os.path.join(BUILD, "device-proto/sim/roller-sim"), "--ble", "--adapter",
-         "hci1", "--state", "/tmp/roller-%s.state" % tag, "--fresh",
-         "--discard-unsynced"] + list(extra),
+         "hci1", "--state", "/tmp/roller-%s.state" % (state_tag or tag)] +
+        (["--fresh", "--discard-unsynced"] if fresh else []) + list(extra),
         stdout=log, stderr=subprocess.STDOUT)
     sp.wait_until(T_READY, "roller-sim to say ready",
                   lambda: proc.poll() is not None or "ready on hci1" in open(out).read())
@@ -117,6 +136,77 @@ def stop_sim(proc):
     except subprocess.TimeoutExpired:
         proc.kill()
         raise sp.StepFailed("roller-sim did not stop on SIGTERM within 10 s")
+
+
+def visit(host, roller):
+    """One visit of the bonded host, as one dermaroll process makes it: a
+    D-Bus connection of its own; Connect(); INFO read (the link encrypts
+    with the bond's key); StartNotify on CONTROL and STREAM, which makes
+    the host's BlueZ write both CCCs with the values roller-sim's
+    bluetoothd already holds for this bonded client; two IDENTIFY
+    commands, each answered by a RESPONSE indication (the second is
+    refused with 0xFE unless the first was confirmed); STREAM
+    notifications; Disconnect() with both subscriptions left on, then the
+    connection closes.  Returns a summary."""
+    bus = dbus.bus.BusConnection(dbus.bus.BUS_SYSTEM)
+    try:
+        path = host.device(roller.address)[0]
+        dev = dbus.Interface(bus.get_object(sp.BLUEZ, path), sp.DEVICE)
+        props = dbus.Interface(bus.get_object(sp.BLUEZ, path), sp.PROPS)
+        t = time.monotonic()
+        sp.call(dev.Connect, timeout=T_CONNECT)
+        sp.wait_until(T_CONNECT, "ServicesResolved",
+                      lambda: bool(props.Get(sp.DEVICE, "ServicesResolved")))
+        took_connect = time.monotonic() - t
+        chars = {}
+        for p, v in bus.get_object(sp.BLUEZ, "/").GetManagedObjects(
+                dbus_interface=sp.OM).items():
+            if p.startswith(path + "/") and GATT_CHAR in v:
+                chars[str(v[GATT_CHAR]["UUID"])] = p
+        for uuid in (INFO_UUID, STREAM_UUID, CONTROL_UUID):
+            if uuid not in chars:
+                raise sp.StepFailed("characteristic %s missing after reconnecting" % uuid)
+
+        def char(uuid):
+            return dbus.Interface(bus.get_object(sp.BLUEZ, chars[uuid]), GATT_CHAR)
+        info = bytes(sp.call(char(INFO_UUID).ReadValue, {}))
+        if info[0] != 0x10:
+            raise sp.StepFailed("INFO starts %s" % info[:4].hex())
+        responses, frames = [], []
+        for uuid, box in ((CONTROL_UUID, responses), (STREAM_UUID, frames)):
+            bus.add_signal_receiver(
+                lambda iface, changed, inv, box=box: box.append(bytes(changed["Value"]))
+                if "Value" in changed else None,
+                "PropertiesChanged", sp.PROPS, sp.BLUEZ, chars[uuid])
+        control, stream = char(CONTROL_UUID), char(STREAM_UUID)
+        sp.call(control.StartNotify)
+        sp.call(stream.StartNotify)
+        waits = []
+        for i in range(2):
+            before = len(responses)
+            t = time.monotonic()
+            sp.call(control.WriteValue, dbus.Array(IDENTIFY, signature="y"),
+                    {"type": dbus.String("request")})
+            sp.wait_until(T_RESPONSE, "RESPONSE indication %d" % (i + 1),
+                          lambda: len(responses) > before)
+            waits.append(time.monotonic() - t)
+            if responses[before] != IDENTIFY_OK:
+                raise sp.StepFailed("RESPONSE %s, want %s" % (
+                    responses[before].hex(), IDENTIFY_OK.hex()))
+        counted = len(frames)
+        sp.pump(T_VISIT)
+        counted = len(frames) - counted
+        if counted < 10:
+            raise sp.StepFailed("%d STREAM notifications in %d s" % (counted, T_VISIT))
+        if any(f[3] != 0x02 for f in frames):  # DP_FRAME_STREAM
+            raise sp.StepFailed("a STREAM notification that is not a STREAM frame")
+        sp.call(dev.Disconnect)
+        sp.wait_until(T_CONNECT, "the disconnection",
+                      lambda: not bool(props.Get(sp.DEVICE, "Connected")))
+        return "connect %.2f s, RESPONSE after %s s, %d STREAM in %d s" % (
+            took_connect, " and ".join("%.2f" % w for w in waits), counted, T_VISIT)
+    finally:
+        bus.close()
 
 
 def main():
@@ -244,6 +334,26 @@ def main():
                                 % (SERIAL, len(rows)))
         return "paired and bonded in %.1f s; dermaroll rollers: %s" % (took, rows[0].strip())
 
+    def reconnects():
+        # §2.1, §11.6: CCCs of a bonded client persist across connections.
+        path, dev, props = host.device(roller.address)
+        if bool(props.Get(sp.DEVICE, "Connected")):
+            sp.call(dev.Disconnect)
+        return "; ".join("visit %d: %s" % (i + 1, visit(host, roller))
+                         for i in range(RECONNECTS))
+
+    def restarted():
+        # A roller-sim stopped and started again on the same flash file:
+        # bluetoothd dropped the CCCs of its services when they went away
+        # (Service Changed), so the host's CCC writes reach it again.
+        stop_sim(state.pop("sim"))
+        t = time.monotonic()
+        state["sim"], state["log"] = start_sim("a-restarted", state_tag="a", fresh=False)
+        took = time.monotonic() - t
+        if SERIAL not in sim_log("a-restarted"):
+            raise sp.StepFailed("the restarted roller-sim is not %s" % SERIAL)
+        return "ready in %.2f s; %s" % (took, visit(host, roller))
+
     def cli_refuse():
         path, dev, props = host.device(roller.address)
         sp.call(dev.Disconnect)
@@ -305,6 +415,11 @@ def main():
         ("STREAM notifications arrive", stream),
         ("kill -USR1 (long press) puts roller-sim back in pairing mode", long_press),
         ("dermaroll pair pairs it and dermaroll rollers lists it", cli_pair),
+        ("the bonded host reconnects %d times: RESPONSE indications and STREAM "
+         "notifications without roller-sim seeing StartNotify again" % RECONNECTS,
+         reconnects),
+        ("roller-sim restarted on the same --state: the bonded host reconnects",
+         restarted),
         ("dermaroll pair exits 1 for a roller-sim outside pairing mode", cli_refuse),
         ("roller-sim without pairing mode refuses a raw Pair()", refuse),
         ("clean-up", cleanup),
@@ -317,7 +432,7 @@ def main():
             state["sim"].kill()
         return 1
     finally:
-        for tag in ("a", "b"):
+        for tag in ("a", "a-restarted", "b"):
             log = os.path.join(os.environ.get("BLE_OUT", "/tmp"), "roller-sim-%s.log" % tag)
             if os.path.exists(log):
                 for line in open(log).read().splitlines()[-25:]:

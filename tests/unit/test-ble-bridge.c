@@ -4,7 +4,9 @@
  * the GATT table against PROTOCOL.md §2, ATT statuses as the org.bluez
  * errors BlueZ 5.66 turns back into them (§2.3), the advertising payload
  * as manufacturer data (§9.1, §9.2), the Device Information string of
- * §10.2, and the small parsers of BlueZ's paths and options.
+ * §10.2, the subscriptions kept across links and replayed as SUBSCRIBE
+ * messages (§10.3, §10.4, §11.6), and the small parsers of BlueZ's paths
+ * and options.
  */
 
 #include <string.h>
@@ -451,6 +453,137 @@ static void test_options_robustness(void)
 	g_assert_cmpuint(ble_option_u16(max, "mtu"), ==, 65535);
 }
 
+/* ---- Subscriptions kept across links (§10.4, §11.6) ---- */
+
+static const struct ble_char_def *def_of(enum dp_char chr)
+{
+	for (guint s = 0; s < ble_n_services; s++) {
+		for (guint c = 0; c < ble_services[s].n_chars; c++) {
+			if (ble_services[s].chars[c].chr == chr)
+				return &ble_services[s].chars[c];
+		}
+	}
+	g_assert_not_reached();
+	return NULL;
+}
+
+/* The SUBSCRIBE messages of s, encoded, joined with " ". */
+static char *replayed(const struct ble_subscriptions *s)
+{
+	struct dp_msg msgs[DP_CHAR_MAX_];
+	gsize n = ble_subscriptions_replay(s, msgs, G_N_ELEMENTS(msgs));
+	GString *out = g_string_new(NULL);
+
+	for (gsize i = 0; i < n; i++) {
+		uint8_t buf[DP_MSG_MAX];
+		size_t len = 0;
+
+		g_assert_cmpint(dp_msg_encode(&msgs[i], buf, sizeof(buf), &len), ==, DP_OK);
+		g_string_append_printf(out, "%s", i ? " " : "");
+		for (size_t j = 0; j < len; j++)
+			g_string_append_printf(out, "%02x", buf[j]);
+	}
+	return g_string_free(out, FALSE);
+}
+
+/* StartNotify and StopNotify on each characteristic: Notifying changes
+ * once, to the mode of §2.1/§2.2 (indications on CONTROL only); the ones
+ * with no CCCD never notify. */
+static void test_subscriptions_set(void)
+{
+	static const struct {
+		enum dp_char chr;
+		guint8 mode;         /* the SUBSCRIBE mode StartNotify keeps */
+	} cases[] = {
+		{ DP_CHAR_INFO, 0 }, { DP_CHAR_STREAM, 1 }, { DP_CHAR_CONTROL, 2 },
+		{ DP_CHAR_HISTORY, 1 }, { DP_CHAR_BATTERY, 1 }, { DP_CHAR_CURRENT_TIME, 1 },
+		{ DP_CHAR_DEVICE_INFO, 0 },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct ble_subscriptions s = { { 0 } };
+		const struct ble_char_def *def = def_of(cases[i].chr);
+		gboolean cccd = cases[i].mode != 0;
+
+		g_test_message("characteristic %u", cases[i].chr);
+		g_assert_cmpint(ble_subscriptions_set(&s, def, TRUE), ==, cccd);
+		g_assert_cmpint(ble_subscriptions_notifying(&s, def), ==, cccd);
+		g_assert_cmpuint(s.mode[cases[i].chr], ==, cases[i].mode);
+		/* A second client's StartNotify: no change. */
+		g_assert_false(ble_subscriptions_set(&s, def, TRUE));
+		g_assert_cmpuint(s.mode[cases[i].chr], ==, cases[i].mode);
+		g_assert_cmpint(ble_subscriptions_set(&s, def, FALSE), ==, cccd);
+		g_assert_false(ble_subscriptions_notifying(&s, def));
+		g_assert_false(ble_subscriptions_set(&s, def, FALSE));
+		for (guint chr = 0; chr <= DP_CHAR_MAX_; chr++)
+			g_assert_cmpuint(s.mode[chr], ==, 0);
+		g_assert_false(ble_subscriptions_any(&s));
+	}
+}
+
+/* What a new link is told: every subscription still on, in id order,
+ * as the bytes of §10.3 (op 0x06, chr, mode); nothing when none is on.
+ * Replaying changes nothing, so every later link is told the same. */
+static void test_subscriptions_replay(void)
+{
+	struct ble_subscriptions s = { { 0 } };
+	g_autofree char *none = replayed(&s);
+	g_autofree char *first = NULL, *again = NULL, *fewer = NULL, *all = NULL;
+
+	g_assert_cmpstr(none, ==, "");
+	g_assert_false(ble_subscriptions_any(&s));
+	/* A host's visit, in its order: CONTROL, STREAM, HISTORY; HISTORY
+	 * off again at the end of its sync. */
+	g_assert_true(ble_subscriptions_set(&s, def_of(DP_CHAR_CONTROL), TRUE));
+	g_assert_true(ble_subscriptions_set(&s, def_of(DP_CHAR_STREAM), TRUE));
+	g_assert_true(ble_subscriptions_set(&s, def_of(DP_CHAR_HISTORY), TRUE));
+	g_assert_true(ble_subscriptions_set(&s, def_of(DP_CHAR_HISTORY), FALSE));
+	first = replayed(&s);
+	g_assert_cmpstr(first, ==, "060201 060302");
+	g_assert_true(ble_subscriptions_any(&s));
+	again = replayed(&s);
+	g_assert_cmpstr(again, ==, "060201 060302");
+	g_assert_true(ble_subscriptions_set(&s, def_of(DP_CHAR_STREAM), FALSE));
+	fewer = replayed(&s);
+	g_assert_cmpstr(fewer, ==, "060302");
+	g_assert_true(ble_subscriptions_set(&s, def_of(DP_CHAR_CONTROL), FALSE));
+	g_assert_false(ble_subscriptions_any(&s));
+	for (enum dp_char chr = DP_CHAR_INFO; chr <= DP_CHAR_DEVICE_INFO; chr++)
+		ble_subscriptions_set(&s, def_of(chr), TRUE);
+	all = replayed(&s);
+	g_assert_cmpstr(all, ==, "060201 060302 060401 060501 060601");
+}
+
+/* A short out array gets the first ones only, and max 0 touches nothing;
+ * a definition with an id outside §10.2 is never kept. */
+static void test_subscriptions_robustness(void)
+{
+	static const char *const flags[] = { "notify", NULL };
+	const struct ble_char_def bad = { "00000000-0000-1000-8000-00805f9b34fb",
+					  (enum dp_char)(DP_CHAR_MAX_ + 1), flags, NULL, 1 };
+	struct ble_subscriptions s = { { 0 } };
+	struct dp_msg out[3];
+
+	memset(out, 0xa5, sizeof(out));
+	g_assert_true(ble_subscriptions_set(&s, def_of(DP_CHAR_STREAM), TRUE));
+	g_assert_true(ble_subscriptions_set(&s, def_of(DP_CHAR_CONTROL), TRUE));
+	g_assert_true(ble_subscriptions_set(&s, def_of(DP_CHAR_BATTERY), TRUE));
+	g_assert_cmpuint(ble_subscriptions_replay(&s, out, 0), ==, 0);
+	g_assert_cmpuint(out[0].op, ==, 0xa5);
+	g_assert_cmpuint(ble_subscriptions_replay(&s, out, 2), ==, 2);
+	g_assert_cmpuint(out[0].op, ==, DP_MSG_SUBSCRIBE);
+	g_assert_cmpuint(out[0].chr, ==, DP_CHAR_STREAM);
+	g_assert_cmpuint(out[0].status, ==, 1);
+	g_assert_cmpuint(out[1].chr, ==, DP_CHAR_CONTROL);
+	g_assert_cmpuint(out[1].status, ==, 2);
+	g_assert_null(out[1].value);
+	g_assert_cmpuint(out[1].value_len, ==, 0);
+	g_assert_cmpuint(out[2].op, ==, 0xa5);
+	g_assert_false(ble_subscriptions_set(&s, &bad, TRUE));
+	g_assert_false(ble_subscriptions_notifying(&s, &bad));
+	g_assert_cmpuint(ble_subscriptions_replay(&s, out, G_N_ELEMENTS(out)), ==, 3);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -470,6 +603,10 @@ int main(int argc, char **argv)
 	g_test_add_func("/ble-bridge/address/robustness/bad-paths", test_address_robustness);
 	g_test_add_func("/ble-bridge/options/values", test_options);
 	g_test_add_func("/ble-bridge/options/robustness/wrong-types", test_options_robustness);
+	g_test_add_func("/ble-bridge/subscriptions/set", test_subscriptions_set);
+	g_test_add_func("/ble-bridge/subscriptions/replay", test_subscriptions_replay);
+	g_test_add_func("/ble-bridge/subscriptions/robustness/short-and-bad",
+			test_subscriptions_robustness);
 
 	return g_test_run();
 }
