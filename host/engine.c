@@ -62,6 +62,14 @@ struct engine {
 	GArray *device_sessions;     /* uint16_t: the roller's numbers for this session */
 	bool roller_session;         /* the roller has our session running */
 	bool starting;               /* START_SESSION in flight */
+	/* PROTOCOL.md §8.7: a START_SESSION whose answer was lost may have
+	 * run.  Until that is settled, a roller session numbered after the
+	 * one the roller reported before it (start_before), on the zone it
+	 * asked for, that no stored session claims, is this routine's. */
+	bool start_unanswered;
+	uint8_t start_zone;
+	bool start_before_known;
+	uint16_t start_before;
 	bool stopping;               /* STOP_SESSION in flight */
 	bool restarted;              /* a stale roller session was stopped once */
 	bool aborted;                /* finished before the last zone */
@@ -297,6 +305,8 @@ static void session_stopped(struct link *link, const struct dp_response *rsp,
 
 static void session_started(struct link *link, const struct dp_response *rsp,
 			    const GError *error, void *user_data);
+static void session_running(struct engine *e, uint16_t number, bool found);
+static void count_pass(struct engine *e, const struct dp_pass *p);
 
 static void stopped_then_start(struct link *link, const struct dp_response *rsp,
 			       const GError *error, void *user_data)
@@ -327,9 +337,75 @@ static void start_roller_session(struct engine *e)
 
 	if (e->starting || !e->connected || !e->synced)
 		return;
+	if (!e->start_unanswered) {
+		e->start_before_known = e->have_status;
+		e->start_before = e->have_status ? e->status.session : 0;
+	}
 	e->starting = true;
+	e->start_zone = (uint8_t)e->zone;
 	cmd.u.zone = (uint8_t)e->zone;
 	send_command(e, &cmd, session_started);
+}
+
+/* PROTOCOL.md §8.7: could the roller's session @number be the one an
+ * unanswered START_SESSION of this routine started? */
+static bool started_by_us(struct engine *e, uint16_t number, uint8_t zone)
+{
+	int64_t id = 0;
+
+	if (!(e->starting || e->start_unanswered) || number == 0 ||
+	    zone != e->start_zone || owns_device_session(e, number))
+		return false;
+	/* Running before our START: a session a host that died left. */
+	if (e->start_before_known && number == e->start_before)
+		return false;
+	/* A session another run of dermaroll began is stored with its
+	 * number; ours is not stored yet. */
+	if (!sync_roller_id(e->sync) ||
+	    !store_session_find(e->store, sync_roller_id(e->sync), number, &id, NULL))
+		return false;
+	return id == 0;
+}
+
+/* Passes of the roller's session @number stored before the engine knew
+ * it was this routine's (its START_SESSION answer was lost): into the
+ * session, and counted. */
+static void claim_passes(struct engine *e, uint16_t number)
+{
+	int64_t roller = sync_roller_id(e->sync);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GArray) loose = NULL;
+	g_autoptr(GArray) mine = NULL;
+
+	if (!e->session_id || !roller)
+		return;
+	/* What is still buffered goes in with session_for(), now ours. */
+	if (!sync_flush(e->sync, &error))
+		goto fail;
+	loose = store_unassigned_passes(e->store, roller, &error);
+	if (!loose)
+		goto fail;
+	for (guint i = 0; i < loose->len; i++) {
+		const struct store_pass *p = &g_array_index(loose, struct store_pass, i);
+
+		if (p->dev.session == number &&
+		    !store_pass_assign(e->store, roller, p->dev.seq, e->session_id,
+				       p->dev.zone, &error))
+			goto fail;
+	}
+	mine = store_session_passes(e->store, e->session_id, &error);
+	if (!mine)
+		goto fail;
+	for (guint i = 0; i < mine->len; i++) {
+		const struct store_pass *p = &g_array_index(mine, struct store_pass, i);
+
+		if (p->dev.session == number &&
+		    g_hash_table_add(e->counted, GUINT_TO_POINTER(p->dev.seq)))
+			count_pass(e, &p->dev);
+	}
+	return;
+fail:
+	warn_error(e, ENGINE_WARNING_STORE, error);
 }
 
 static void session_started(struct link *link, const struct dp_response *rsp,
@@ -337,19 +413,28 @@ static void session_started(struct link *link, const struct dp_response *rsp,
 {
 	struct engine *e = ((struct anchor *)user_data)->target;
 	struct dp_command stop = { .opcode = DP_OP_STOP_SESSION };
-	g_autoptr(GError) err = NULL;
 	g_autofree char *msg = NULL;
-	uint16_t number;
 
 	if (!e)
 		return;
 	e->starting = false;
-	if (error)
-		return;               /* link lost: resumed on reconnect */
+	if (error) {
+		/* Link lost: resumed on reconnect.  The roller may have
+		 * started the session all the same (§8.7). */
+		if (!e->roller_session)
+			e->start_unanswered = true;
+		return;
+	}
 	switch (rsp->result) {
 	case DP_RES_OK:
 		break;
 	case DP_RES_INVALID_STATE:
+		/* §8.7: our earlier START ran; STATUS shows its session. */
+		if (e->have_status && e->status.state == DP_STATE_SESSION &&
+		    started_by_us(e, e->status.session, e->status.zone)) {
+			session_running(e, e->status.session, true);
+			return;
+		}
 		if (e->restarted)
 			goto refused;
 		/* A session a host that died left running on the roller:
@@ -370,21 +455,43 @@ static void session_started(struct link *link, const struct dp_response *rsp,
 			set_state(e, ENGINE_STATE_ZONE_LOCKED);
 		return;
 	}
-	number = rsp->u.start.session;
+	session_running(e, rsp->u.start.session, false);
+}
+
+/* The roller runs this routine's session @number: from START_SESSION's
+ * answer, or found after that answer was lost (@found, §8.7). */
+static void session_running(struct engine *e, uint16_t number, bool found)
+{
+	struct dp_command stop = { .opcode = DP_OP_STOP_SESSION };
+	g_autoptr(GError) err = NULL;
+
+	if (found)
+		g_info("engine: the roller's session %u is the one our unanswered "
+		       "START_SESSION started", number);
 	if (!owns_device_session(e, number))
 		g_array_append_val(e->device_sessions, number);
 	e->roller_session = true;
+	e->start_unanswered = false;
 	if (!begin_session(e, number, &err))
 		warn_error(e, ENGINE_WARNING_STORE, err);
+	else if (found)
+		claim_passes(e, number);
 	if (e->state == ENGINE_STATE_AFTERCARE || e->state == ENGINE_STATE_FINISHED) {
 		/* Finished while the answer was on its way. */
-		e->stopping = true;
-		send_command(e, &stop, session_stopped);
+		if (e->connected && !e->stopping) {
+			e->stopping = true;
+			send_command(e, &stop, session_stopped);
+		}
 		return;
 	}
+	/* While the link comes back, on_synced() goes on. */
+	if (!e->synced)
+		return;
 	if (e->zone && (e->state == ENGINE_STATE_WAITING ||
-			e->state == ENGINE_STATE_ZONE_LOCKED))
+			e->state == ENGINE_STATE_ZONE_LOCKED)) {
 		set_state(e, ENGINE_STATE_ROLLING);
+		maybe_advance(e);
+	}
 }
 
 static void zone_set(struct link *link, const struct dp_response *rsp,
@@ -595,15 +702,11 @@ static void count_pass(struct engine *e, const struct dp_pass *p)
 
 /* ---- Link events ---- */
 
-static void resume(struct engine *e)
+/* The link is back (and synced) in the middle of the current zone. */
+static void continue_zone(struct engine *e)
 {
 	struct dp_command cmd = { .opcode = DP_OP_SET_ZONE };
-	enum engine_state to = e->paused_from;
 
-	g_info("engine: link back: resuming (%s)", engine_state_name(to));
-	set_state(e, to);
-	if (to != ENGINE_STATE_ROLLING)
-		return;
 	if (!e->roller_session) {
 		start_roller_session(e);
 		return;
@@ -612,7 +715,22 @@ static void resume(struct engine *e)
 	 * INVALID_STATE and gets a new session (zone_set). */
 	cmd.u.zone = (uint8_t)e->zone;
 	send_command(e, &cmd, zone_set);
+	set_state(e, ENGINE_STATE_ROLLING);
 	maybe_advance(e);
+}
+
+static void resume(struct engine *e)
+{
+	enum engine_state to = e->paused_from;
+
+	g_info("engine: link back: resuming (%s)", engine_state_name(to));
+	set_state(e, to);
+	/* A zone being rolled, or one whose override was accepted while its
+	 * START_SESSION was on its way. */
+	if (to == ENGINE_STATE_ROLLING ||
+	    (to == ENGINE_STATE_ZONE_LOCKED && e->zone &&
+	     e->zones[e->zone].c.status == ENGINE_ZONE_ACTIVE))
+		continue_zone(e);
 }
 
 static void on_synced(void *user_data, const GError *error)
@@ -624,10 +742,23 @@ static void on_synced(void *user_data, const GError *error)
 		warn_error(e, ENGINE_WARNING_ROLLER, error);
 	if (e->handler && e->handler->connection)
 		e->handler->connection(e, true, NULL, e->user_data);
-	if (e->state == ENGINE_STATE_WAITING)
+	if (e->state == ENGINE_STATE_WAITING && e->zone) {
+		/* The first zone's START_SESSION went with the link. */
+		g_info("engine: link back: starting the %s again", zone_get(e->zone)->phrase);
+		continue_zone(e);
+	} else if (e->state == ENGINE_STATE_WAITING) {
 		begin_routine(e);
-	else if (e->state == ENGINE_STATE_PAUSED)
+	} else if (e->state == ENGINE_STATE_PAUSED) {
 		resume(e);
+	} else if ((e->state == ENGINE_STATE_AFTERCARE ||
+		    e->state == ENGINE_STATE_FINISHED) && e->roller_session &&
+		   !e->stopping) {
+		/* STOP_SESSION went with the link. */
+		struct dp_command stop = { .opcode = DP_OP_STOP_SESSION };
+
+		e->stopping = true;
+		send_command(e, &stop, session_stopped);
+	}
 }
 
 static void on_sync_failed(void *user_data, const GError *error)
@@ -708,6 +839,8 @@ static void link_pass(struct link *link, const struct dp_pass *pass, bool from_h
 	struct engine *e = user_data;
 
 	sync_pass(e->sync, pass, from_history);
+	if (!e->roller_session && started_by_us(e, pass->session, pass->zone))
+		session_running(e, pass->session, true);
 	if (!owns_device_session(e, pass->session) ||
 	    !g_hash_table_add(e->counted, GUINT_TO_POINTER(pass->seq)))
 		return;
@@ -720,6 +853,10 @@ static void link_status(struct link *link, const struct dp_status *status, void 
 
 	e->status = *status;
 	e->have_status = true;
+	if (e->start_unanswered && !e->roller_session &&
+	    status->state == DP_STATE_SESSION &&
+	    started_by_us(e, status->session, status->zone))
+		session_running(e, status->session, true);
 	if ((status->flags & DP_STATUS_LOG_NEARLY_FULL) && !e->warned_log_full) {
 		e->warned_log_full = true;
 		warn(e, ENGINE_WARNING_ROLLER, 0, ZONE_DIR_HORIZONTAL, 0,

@@ -9,7 +9,10 @@
 #include <unistd.h>
 
 #include <glib.h>
+#include <glib-unix.h>
 #include <glib/gstdio.h>
+
+#include "dp/link-msg.h"
 
 #include "engine.h"
 #include "virtual-roller.h"
@@ -18,7 +21,9 @@
 #define T0_MS G_GINT64_CONSTANT(1772442000000)
 #define DAY_MS G_GINT64_CONSTANT(86400000)
 #define SPEED 100.0
-#define WAIT_S 60
+/* Only an upper bound for a failing test: meson's own limit (longer under
+ * valgrind, --setup valgrind) normally ends a hung test first. */
+#define WAIT_S 600
 
 #define ZB(z) POLICY_ZONE_BIT(z)
 
@@ -43,6 +48,7 @@ struct fixture {
 	GArray *too_hard_seqs;       /* uint32_t */
 	GArray *too_light_seqs;
 	GArray *max_seqs;
+	void *data;                  /* the test's own */
 };
 
 static int64_t pinned_now(void *user_data)
@@ -125,6 +131,103 @@ static struct link *attach(struct fixture *f)
 	link = link_socket_new(sv[1], &error);
 	g_assert_no_error(error);
 	g_assert_nonnull(link);
+	return link;
+}
+
+/* A link that loses START_SESSION's answer (PROTOCOL.md §8.7): the link
+ * talks to this proxy, the proxy to the roller.  Everything is passed on
+ * until START_SESSION has gone to the roller; then its RESPONSE indication
+ * is dropped (and, with mute, every STREAM notification too), and the test
+ * cuts the link when it likes, as a radio would. */
+struct proxy {
+	int host_fd;                 /* the link's peer */
+	int roller_fd;               /* the roller's peer */
+	guint host_watch, roller_watch;
+	bool mute;
+	bool start_sent;
+	unsigned int responses_dropped;
+	unsigned int stream_dropped;
+};
+
+static void proxy_cut(struct proxy *p)
+{
+	g_clear_handle_id(&p->host_watch, g_source_remove);
+	g_clear_handle_id(&p->roller_watch, g_source_remove);
+	if (p->host_fd >= 0)
+		close(p->host_fd);
+	if (p->roller_fd >= 0)
+		close(p->roller_fd);
+	p->host_fd = p->roller_fd = -1;
+}
+
+static bool proxy_pass_on(struct proxy *p, int from, int to, bool from_host)
+{
+	uint8_t buf[DP_MSG_MAX + 16];
+	struct dp_msg msg;
+	ssize_t n = recv(from, buf, sizeof(buf), 0);
+
+	if (n <= 0)
+		return false;
+	g_assert_cmpint(dp_msg_decode(buf, (size_t)n, &msg), ==, DP_OK);
+	if (from_host && msg.op == DP_MSG_WRITE && msg.chr == DP_CHAR_CONTROL) {
+		struct dp_command cmd;
+
+		g_assert_cmpint(dp_command_decode(msg.value, msg.value_len, &cmd), ==, DP_OK);
+		if (cmd.opcode == DP_OP_START_SESSION)
+			p->start_sent = true;
+	} else if (!from_host && p->start_sent && msg.op == DP_MSG_INDICATE &&
+		   msg.chr == DP_CHAR_CONTROL) {
+		p->responses_dropped++;
+		return true;
+	} else if (!from_host && p->start_sent && p->mute && msg.op == DP_MSG_NOTIFY &&
+		   msg.chr == DP_CHAR_STREAM) {
+		p->stream_dropped++;
+		return true;
+	}
+	g_assert_cmpint(send(to, buf, (size_t)n, MSG_NOSIGNAL), ==, n);
+	return true;
+}
+
+static gboolean proxy_from_host(int fd, GIOCondition cond, gpointer data)
+{
+	struct proxy *p = data;
+
+	if (proxy_pass_on(p, p->host_fd, p->roller_fd, true))
+		return G_SOURCE_CONTINUE;
+	p->host_watch = 0;
+	proxy_cut(p);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean proxy_from_roller(int fd, GIOCondition cond, gpointer data)
+{
+	struct proxy *p = data;
+
+	if (proxy_pass_on(p, p->roller_fd, p->host_fd, false))
+		return G_SOURCE_CONTINUE;
+	p->roller_watch = 0;
+	proxy_cut(p);
+	return G_SOURCE_REMOVE;
+}
+
+static struct link *attach_through(struct fixture *f, struct proxy *p)
+{
+	g_autoptr(GError) error = NULL;
+	struct link *link;
+	int to_host[2], to_roller[2];
+
+	g_assert_cmpint(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, to_host), ==, 0);
+	g_assert_cmpint(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, to_roller), ==, 0);
+	p->host_fd = to_host[0];
+	p->roller_fd = to_roller[1];
+	p->host_watch = g_unix_fd_add(p->host_fd, G_IO_IN | G_IO_HUP | G_IO_ERR,
+				      proxy_from_host, p);
+	p->roller_watch = g_unix_fd_add(p->roller_fd, G_IO_IN | G_IO_HUP | G_IO_ERR,
+					proxy_from_roller, p);
+	g_assert_true(virtual_roller_attach(f->vr, to_roller[0], &error));
+	g_assert_no_error(error);
+	link = link_socket_new(to_host[1], &error);
+	g_assert_no_error(error);
 	return link;
 }
 
@@ -781,6 +884,129 @@ static void test_finish_while_starting(struct fixture *f, gconstpointer data)
 	g_assert_cmpuint(ss->zones->len, ==, 0);
 }
 
+/* PROTOCOL.md §8.7: START_SESSION ran on the roller but its answer was
+ * lost with the link, as a command timeout under load does.  The session
+ * the roller started is the routine's: its passes, live before the drop
+ * (or, with mute, only from the offline log after it), and those rolled
+ * while the host was away, are counted and stored in the session, and the
+ * roller is not made to start another.  Rolled by hand: 4 passes in each
+ * direction (the forehead's target), 3 before the drop, 9 after. */
+static gboolean start_answer_dropped(struct fixture *f)
+{
+	return ((struct proxy *)f->data)->responses_dropped > 0;
+}
+
+static gboolean engine_saw_three(struct fixture *f)
+{
+	return engine_sync_stats(f->engine)->passes_new >= 3;
+}
+
+static gboolean roller_logged_three(struct fixture *f)
+{
+	return virtual_roller_firmware(f->vr)->log.next_seq >= 4;
+}
+
+static gboolean roller_logged_twelve(struct fixture *f)
+{
+	return virtual_roller_firmware(f->vr)->log.next_seq >= 13 &&
+	       virtual_roller_is_resting(f->vr);
+}
+
+static gboolean roller_idle(struct fixture *f)
+{
+	return virtual_roller_firmware(f->vr)->state == DP_STATE_IDLE;
+}
+
+static gboolean is_down(struct fixture *f)
+{
+	return f->disconnections == 1 && is_detached(f);
+}
+
+static void roll(struct fixture *f, unsigned int from, unsigned int to)
+{
+	static const uint8_t angles[] = { 90, 0, 45 };   /* horizontal, vertical, diagonal */
+	struct dp_stroke strokes[12];
+
+	for (unsigned int i = from; i < to; i++)
+		strokes[i - from] = (struct dp_stroke) {
+			.kind = DP_STROKE_ROLL, .zone = DP_ZONE_FOREHEAD,
+			.direction = i % 2 ? DP_DIR_BACKWARD : DP_DIR_FORWARD,
+			.angle_deg = angles[i % 3], .distance_mm = 40, .speed_mm_s = 60,
+			.force_cn = 250,
+		};
+	virtual_roller_roll(f->vr, strokes, to - from);
+}
+
+static void test_start_answer_lost(struct fixture *f, gconstpointer data)
+{
+	bool mute = g_str_equal(data, "mute");
+	struct proxy p = { .host_fd = -1, .roller_fd = -1, .mute = mute };
+	const struct dp_fw *fw = virtual_roller_firmware(f->vr);
+	g_autoptr(GArray) passes = NULL;
+	g_autoptr(StoreSession) ss = NULL;
+	struct link *link;
+	unsigned int offline = 0;
+
+	f->data = &p;
+	f->engine = engine_new(f->policy, f->store, &f->clock, &handler, f);
+	link = attach_through(f, &p);
+	engine_set_link(f->engine, link);
+	link_unref(link);
+	start_routine(f, ZB(DP_ZONE_FOREHEAD), true);
+	answer_checklist(f, -1, 0);
+	run_until(f, start_answer_dropped, "START_SESSION's answer");
+	g_assert_cmpuint(fw->session_counter, ==, 1);
+	g_assert_cmpint(fw->state, ==, DP_STATE_SESSION);
+	/* Passes of the roller's session reach the engine (muted: only the
+	 * roller's log) while the answer never comes; then the link drops. */
+	roll(f, 0, 3);
+	run_until(f, mute ? roller_logged_three : engine_saw_three, "3 passes");
+	proxy_cut(&p);
+	run_until(f, is_down, "the link to drop");
+	g_assert_cmpuint(p.responses_dropped, ==, 1);
+	g_assert_cmpuint(f->warnings[ENGINE_WARNING_LINK], ==, 1);
+	if (mute)
+		g_assert_cmpuint(p.stream_dropped, >, 0);
+	/* The roller's session goes on without a host. */
+	roll(f, 3, 12);
+	run_until(f, roller_logged_twelve, "9 passes rolled with no host");
+
+	link = attach(f);
+	engine_set_link(f->engine, link);
+	link_unref(link);
+	finish(f);
+	g_assert_cmpuint(f->connections, ==, 2);
+	g_assert_cmpstr(f->states->str, ==, mute ?
+			"checklist,waiting,rolling,aftercare,finished" :
+			"checklist,waiting,rolling,paused,rolling,aftercare,finished");
+	/* One roller session, the one START_SESSION started, stopped at
+	 * the end. */
+	run_until(f, roller_idle, "the roller's session to be stopped");
+	g_assert_cmpuint(fw->session_counter, ==, 1);
+	passes = check_all_stored(f);
+	g_assert_cmpuint(passes->len, ==, 12);
+	for (guint i = 0; i < passes->len; i++) {
+		const struct store_pass *sp = &g_array_index(passes, struct store_pass, i);
+
+		g_assert_cmpuint(sp->dev.session, ==, 1);
+		g_assert_cmpuint(sp->dev.seq, ==, i + 1);
+		offline += sp->source == STORE_SOURCE_OFFLINE;
+	}
+	g_assert_cmpuint(offline, ==, mute ? 12 : 9);
+	g_assert_cmpuint(engine_zone_counts(f->engine, DP_ZONE_FOREHEAD)->total, ==, 12);
+	for (int d = 0; d < ZONE_DIR_COUNT; d++)
+		g_assert_cmpuint(engine_zone_counts(f->engine, DP_ZONE_FOREHEAD)->passes[d], ==, 4);
+	g_assert_cmpint(engine_zone_counts(f->engine, DP_ZONE_FOREHEAD)->status, ==,
+			ENGINE_ZONE_DONE);
+	g_assert_cmpuint(f->counts_events, ==, 12);
+	check_zone_against_store(f, DP_ZONE_FOREHEAD, passes);
+	ss = stored_session(f, engine_session_id(f->engine));
+	g_assert_cmpuint(ss->device_session, ==, 1);
+	g_assert_cmpint(ss->state, ==, STORE_SESSION_COMPLETED);
+	g_assert_cmpuint(ss->zones->len, ==, 1);
+	g_assert_cmpuint(f->warnings[ENGINE_WARNING_ROLLER], ==, 0);
+}
+
 /* Requests out of turn are refused with ENGINE_ERROR_STATE and change
  * nothing. */
 static void test_requests_out_of_turn(struct fixture *f, gconstpointer data)
@@ -848,5 +1074,7 @@ int main(int argc, char **argv)
 	ADD("robustness/requests-out-of-turn", test_requests_out_of_turn, NULL);
 	ADD("robustness/roller-log-behind-history", test_log_behind_history, NULL);
 	ADD("robustness/finish-while-starting", test_finish_while_starting, NULL);
+	ADD("robustness/start-answer-lost-live", test_start_answer_lost, "live");
+	ADD("robustness/start-answer-lost-mute", test_start_answer_lost, "mute");
 	return g_test_run();
 }
