@@ -122,6 +122,11 @@ struct link_bluez_counters {
 /* The counters of a link made by link_bluez_connect(), or NULL for any
  * other link. */
 const struct link_bluez_counters *link_bluez_counters(struct link *link);
+/* For a link made by link_bluez_connect(), closed or not: the
+ * Disconnect() its closing asked for is not answered yet (bluetoothd
+ * answers once the link is down), or BlueZ still says its device is
+ * connected.  False for any other link. */
+bool link_bluez_device_connected(struct link *link);
 
 /* ---- The adapter's power (bluez-scan.c) ---- */
 

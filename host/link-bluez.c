@@ -9,6 +9,8 @@
  * StartNotify as the fallback.  Every call is asynchronous, and cancelled
  * when the link closes.
  */
+#define G_LOG_DOMAIN "dermaroll-bluez"
+
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -25,6 +27,9 @@
 #define CONNECT_TIMEOUT_MS 60000     /* Device1.Connect: BlueZ has its own, shorter */
 #define CALL_TIMEOUT_MS 30000
 #define RESOLVE_TIMEOUT_MS 30000     /* Connected to ServicesResolved */
+/* Resolved, but our service missing: how long to wait for it to appear
+ * (tests/ble: about 2 s after a roller restarted) before giving up. */
+#define SERVICE_WAIT_MS 6000
 /* An acquired socket that closes is usually the link going down: wait this
  * long for Connected or the bus to say why before blaming the socket. */
 #define NOTIFY_GRACE_MS 1000
@@ -61,13 +66,23 @@ struct bluez_backend {
 
 	GCancellable *cancellable;
 	struct anchor *anchor;       /* for async replies; cut on close */
-	gulong sig_removed, sig_props, sig_owner;
-	guint resolve_timeout, loss_source;
+	gulong sig_added, sig_removed, sig_props, sig_owner;
+	guint resolve_timeout, service_wait, loss_source;
 	enum bluez_problem loss;
 	enum notify_path notify_path;
 	bool ready, closed;
+	bool connecting;             /* Device1.Connect not answered yet */
 	bool lost;                   /* the link went down by itself */
+	/* Our Device1.Disconnect, until bluetoothd answers it (once the
+	 * link is down); NULL when none is running. */
+	struct disconnect_call *disconnecting;
 	struct link_bluez_counters counters;
+};
+
+/* A Disconnect() call; it outlives the backend if the link is freed
+ * before bluetoothd answers. */
+struct disconnect_call {
+	struct bluez_backend *bb;    /* NULL once the backend is freed */
 };
 
 /* link -> backend, so link_bluez_counters() can find a link's counters. */
@@ -420,6 +435,15 @@ static uint16_t read_mtu(struct bluez_backend *bb)
 	return UNKNOWN_MTU;
 }
 
+static gboolean service_wait_over(gpointer data)
+{
+	struct bluez_backend *bb = data;
+
+	bb->service_wait = 0;
+	lose(bb, bluez_error_new(BLUEZ_NO_SERVICE, NULL));
+	return G_SOURCE_REMOVE;
+}
+
 static void services_resolved(struct bluez_backend *bb)
 {
 	static const char *const uuids[] = {
@@ -429,6 +453,8 @@ static void services_resolved(struct bluez_backend *bb)
 		[DP_CHAR_HISTORY] = DP_CHAR_HISTORY_UUID,
 	};
 	g_autoptr(GVariant) name = NULL;
+	GDBusProxy *found[DP_CHAR_HISTORY + 1] = { NULL };
+	bool all = true;
 	struct dp_adv adv;
 	struct link *link;
 
@@ -436,13 +462,23 @@ static void services_resolved(struct bluez_backend *bb)
 		return;
 	g_clear_handle_id(&bb->resolve_timeout, g_source_remove);
 	for (int i = DP_CHAR_INFO; i <= DP_CHAR_HISTORY; i++) {
-		bb->chars[i].proxy = bluez_find_characteristic(bb->bluez, bb->device,
-							       DP_SERVICE_UUID, uuids[i]);
-		if (!bb->chars[i].proxy) {
-			lose(bb, bluez_error_new(BLUEZ_NO_SERVICE, NULL));
-			return;
-		}
+		found[i] = bluez_find_characteristic(bb->bluez, bb->device, DP_SERVICE_UUID,
+						     uuids[i]);
+		all = all && found[i];
 	}
+	if (!all) {
+		/* A bonded roller whose GATT application changed (restarted)
+		 * is first resolved from BlueZ's cache; its Service Changed
+		 * brings our service a moment later (on_object_added). */
+		for (int i = DP_CHAR_INFO; i <= DP_CHAR_HISTORY; i++)
+			g_clear_object(&found[i]);
+		if (!bb->service_wait)
+			bb->service_wait = g_timeout_add(SERVICE_WAIT_MS, service_wait_over, bb);
+		return;
+	}
+	g_clear_handle_id(&bb->service_wait, g_source_remove);
+	for (int i = DP_CHAR_INFO; i <= DP_CHAR_HISTORY; i++)
+		bb->chars[i].proxy = found[i];
 	bb->ready = true;
 	read_adv(bb, &adv);
 	name = g_dbus_proxy_get_cached_property(bb->device, "Name");
@@ -475,6 +511,7 @@ static void on_connect(GObject *source, GAsyncResult *res, gpointer data)
 	anchor_unref(anchor);
 	if (!bb)
 		return;
+	bb->connecting = false;
 	if (!reply) {
 		name = g_dbus_error_get_remote_error(error);
 		/* Someone else connected it first: as good as done. */
@@ -535,6 +572,15 @@ static void on_properties(GDBusObjectManagerClient *manager, GDBusObjectProxy *o
 		deliver(bb, i, buf, len);
 		return;
 	}
+}
+
+static void on_object_added(GDBusObjectManager *manager, GDBusObject *object, gpointer data)
+{
+	struct bluez_backend *bb = data;
+
+	/* Our service's objects, after a Service Changed (services_resolved). */
+	if (bb->service_wait)
+		services_resolved(bb);
 }
 
 static void on_object_removed(GDBusObjectManager *manager, GDBusObject *object, gpointer data)
@@ -599,6 +645,8 @@ static void on_model(struct bluez *bluez, const GError *error, void *data)
 		return;
 	}
 	manager = bluez_manager(bluez);
+	bb->sig_added = g_signal_connect(manager, "object-added",
+					 G_CALLBACK(on_object_added), bb);
 	bb->sig_removed = g_signal_connect(manager, "object-removed",
 					   G_CALLBACK(on_object_removed), bb);
 	bb->sig_props = g_signal_connect(manager, "interface-proxy-properties-changed",
@@ -611,6 +659,7 @@ static void on_model(struct bluez *bluez, const GError *error, void *data)
 		return;
 	}
 	bb->resolve_timeout = g_timeout_add(RESOLVE_TIMEOUT_MS, resolve_timed_out, bb);
+	bb->connecting = true;
 	g_dbus_proxy_call(bb->device, "Connect", NULL, G_DBUS_CALL_FLAGS_NONE,
 			  CONNECT_TIMEOUT_MS, bb->cancellable, on_connect,
 			  anchor_ref(bb->anchor));
@@ -618,17 +667,43 @@ static void on_model(struct bluez *bluez, const GError *error, void *data)
 
 /* ---- Teardown ---- */
 
+static void on_disconnect(GObject *source, GAsyncResult *res, gpointer data)
+{
+	struct disconnect_call *dc = data;
+	GVariant *reply = g_dbus_proxy_call_finish(G_DBUS_PROXY(source), res, NULL);
+
+	/* Answered, or failed (not connected any more): either way done. */
+	if (reply)
+		g_variant_unref(reply);
+	if (dc->bb)
+		dc->bb->disconnecting = NULL;
+	g_free(dc);
+}
+
 static void bb_close(void *backend)
 {
 	struct bluez_backend *bb = backend;
 	GDBusObjectManager *manager = bb->bluez ? bluez_manager(bb->bluez) : NULL;
-	/* A link that went down by itself is not disconnected from here:
-	 * BlueZ may still say Connected while it is disconnecting, and a
-	 * Disconnect() now would start its 2 s disconnect timer again, inside
-	 * which the next connection (reconnect.c) would be refused. */
-	bool connected = !bb->lost && bb->device && bluez_running(bb->bluez) &&
-			 bluez_proxy_bool(bb->device, "Connected");
+	/* A link that went down by itself (or is going: a loss is pending)
+	 * is not disconnected from here: BlueZ may still say Connected while
+	 * it is disconnecting, and a Disconnect() now would start its 2 s
+	 * disconnect timer again, inside which the next connection
+	 * (reconnect.c) would be refused.  Any other link this backend
+	 * connected is: one that got ready (whatever the cached Connected
+	 * says, which was seen stale), or whose Connect() is still running,
+	 * which bluetoothd would otherwise finish after this program has
+	 * gone, leaving the roller connected (and not advertising, §9.1). */
+	bool connected = !bb->lost && !bb->loss_source && bb->device &&
+			 bluez_running(bb->bluez) &&
+			 (bb->connecting || bb->ready ||
+			  bluez_proxy_bool(bb->device, "Connected"));
 
+	g_info("bluez link %s: closing (%s; lost %d, loss pending %d, ready %d, connecting %d, "
+	       "running %d, Connected %d)", bb->address,
+	       bb->lost ? "it went down by itself" : connected ? "disconnecting it" :
+	       "not connected", bb->lost, bb->loss_source != 0, bb->ready, bb->connecting,
+	       bb->bluez && bluez_running(bb->bluez),
+	       bb->device && bluez_proxy_bool(bb->device, "Connected"));
 	bb->closed = true;
 	g_cancellable_cancel(bb->cancellable);
 	if (bb->anchor) {
@@ -636,11 +711,13 @@ static void bb_close(void *backend)
 		bb->anchor = NULL;
 	}
 	if (manager) {
+		g_clear_signal_handler(&bb->sig_added, manager);
 		g_clear_signal_handler(&bb->sig_removed, manager);
 		g_clear_signal_handler(&bb->sig_props, manager);
 		g_clear_signal_handler(&bb->sig_owner, manager);
 	}
 	g_clear_handle_id(&bb->resolve_timeout, g_source_remove);
+	g_clear_handle_id(&bb->service_wait, g_source_remove);
 	g_clear_handle_id(&bb->loss_source, g_source_remove);
 	for (int i = DP_CHAR_INFO; i <= DP_CHAR_HISTORY; i++) {
 		struct bluez_char *c = &bb->chars[i];
@@ -653,15 +730,20 @@ static void bb_close(void *backend)
 		c->notifying = false;
 	}
 	/* §9.1: the roller advertises again only once the link is down. */
-	if (connected)
+	if (connected && !bb->disconnecting) {
+		bb->disconnecting = g_new0(struct disconnect_call, 1);
+		bb->disconnecting->bb = bb;
 		g_dbus_proxy_call(bb->device, "Disconnect", NULL, G_DBUS_CALL_FLAGS_NONE,
-				  CALL_TIMEOUT_MS, NULL, NULL, NULL);
+				  CALL_TIMEOUT_MS, NULL, on_disconnect, bb->disconnecting);
+	}
 }
 
 static void bb_free(void *backend)
 {
 	struct bluez_backend *bb = backend;
 
+	if (bb->disconnecting)
+		bb->disconnecting->bb = NULL;
 	if (backends)
 		g_hash_table_remove(backends, bb->link);
 	for (int i = DP_CHAR_INFO; i <= DP_CHAR_HISTORY; i++)
@@ -732,6 +814,18 @@ struct link *link_bluez_connect(GDBusConnection *bus, const char *adapter,
 	/* The model's callback never runs after bluez_unref (in bb_free). */
 	bb->bluez = bluez_new(bus, on_model, bb, NULL);
 	return bb->link;
+}
+
+bool link_bluez_device_connected(struct link *link)
+{
+	struct bluez_backend *bb = backends ? g_hash_table_lookup(backends, link) : NULL;
+
+	/* bluetoothd answers Disconnect() once the link is down; the model
+	 * keeps the device's properties until the last reference to the
+	 * link goes. */
+	if (!bb || !bb->device || !bb->bluez || !bluez_running(bb->bluez))
+		return false;
+	return bb->disconnecting || bluez_proxy_bool(bb->device, "Connected");
 }
 
 const struct link_bluez_counters *link_bluez_counters(struct link *link)

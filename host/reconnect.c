@@ -95,8 +95,9 @@ static void drop_pending(struct reconnect *rc)
 		return;
 	rc->pending = NULL;
 	link_set_handler(link, NULL, NULL);
-	if (link_is_connected(link))
-		link_close(link);
+	/* Even before it is up: a BlueZ link cancels its Connect(), which
+	 * bluetoothd would otherwise finish on its own (link-bluez.c). */
+	link_close(link);
 	link_unref(link);
 }
 
