@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The BlueZ side of `dermaroll scan` and `dermaroll pair`.
+ * The BlueZ side of `dermaroll scan`, `pair` and `session`.
  */
 #include <stdio.h>
 #include <string.h>
@@ -125,4 +125,31 @@ bool cmd_bluez_wait(const bool *done, guint timeout_ms)
 	if (timer && !expired)
 		g_source_remove(timer);
 	return *done;
+}
+
+static bool any_connected(struct link *const *links, guint n_links)
+{
+	for (guint i = 0; i < n_links; i++)
+		if (link_bluez_device_connected(links[i]))
+			return true;
+	return false;
+}
+
+bool cmd_bluez_let_go(struct link *const *links, guint n_links, guint timeout_ms)
+{
+	bool expired = false;
+	guint timer;
+
+	if (!any_connected(links, n_links))
+		return true;
+	timer = g_timeout_add(timeout_ms, on_timeout, &expired);
+	/* Every answer and signal from bluetoothd wakes the loop. */
+	while (any_connected(links, n_links) && !expired)
+		g_main_context_iteration(NULL, TRUE);
+	if (expired) {
+		g_info("BlueZ still says the roller is connected after %u ms", timeout_ms);
+		return false;
+	}
+	g_source_remove(timer);
+	return true;
 }

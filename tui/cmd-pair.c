@@ -181,8 +181,11 @@ static int read_info(GDBusConnection *bus, const char *adapter, const char *addr
 	if (!link)
 		return cmd_fail_error(NAME, error);
 	pair_info_read_start(link, PAIR_INFO_TIMEOUT_MS, on_info, run);
-	link_unref(link);
 	cmd_bluez_wait(&run->done, 0);
+	/* The link is closed: this program leaves right after, and must not
+	 * leave the bus before bluetoothd has dropped the link (cmd-bluez.h). */
+	cmd_bluez_let_go(&link, 1, CMD_BLUEZ_LET_GO_MS);
+	link_unref(link);
 	/* Paired and trusted already: say so, so nobody pairs it again. */
 	if (run->error)
 		return cmd_fail(NAME, "The roller is paired, but its details could not be "

@@ -40,9 +40,6 @@
  * reconnecting meanwhile (the backoff reaches 30 s between attempts). */
 #define STALL_SECONDS 60
 #define STALL_SECONDS_REAL 180
-/* On the way out, how long to wait for BlueZ to drop the roller's link
- * (its own disconnect timer is 2 s). */
-#define LET_GO_SECONDS 6
 
 enum roller_kind {
 	ROLLER_SIMULATED,            /* --simulate */
@@ -310,37 +307,6 @@ static const struct reconnect_handler rc_handler = {
 	.waiting = rc_waiting,
 	.gave_up = rc_gave_up,
 };
-
-static gboolean let_go_expired(gpointer user_data)
-{
-	*(bool *)user_data = true;
-	return G_SOURCE_REMOVE;
-}
-
-/* The links are closed (link_close asked BlueZ to disconnect): wait until
- * BlueZ says the roller is disconnected before leaving, so that the roller
- * advertises again (PROTOCOL.md §9.1) and bluetoothd has seen the
- * notification sockets close before this program's bus name goes.
- * bluetoothd 5.66 can crash when the name goes first. */
-static void let_go(struct run *run)
-{
-	bool expired = false;
-	guint id = g_timeout_add_seconds(LET_GO_SECONDS, let_go_expired, &expired);
-
-	for (;;) {
-		bool connected = false;
-
-		for (guint i = 0; i < run->links->len && !connected; i++)
-			connected = link_bluez_device_connected(run->links->pdata[i]);
-		if (!connected || expired)
-			break;
-		g_main_context_iteration(NULL, TRUE);
-	}
-	if (expired)
-		g_info("session: BlueZ still says the roller is connected");
-	else
-		g_source_remove(id);
-}
 
 /* How the link went: drops, what was lost (nothing, when the roller's log
  * is empty after the last ack), and how notifications came in. */
@@ -648,8 +614,12 @@ out:
 	g_clear_pointer(&run->rc, reconnect_free);
 	engine_set_link(run->engine, NULL);
 	engine_free(run->engine);
+	/* The links are closed (link_close asked BlueZ to disconnect): the
+	 * roller advertises again, and bluetoothd has seen the notification
+	 * sockets close, before this program's bus name goes (cmd-bluez.h). */
 	if (run->kind == ROLLER_BLUEZ)
-		let_go(run);
+		cmd_bluez_let_go((struct link *const *)run->links->pdata, run->links->len,
+				 CMD_BLUEZ_LET_GO_MS);
 	g_clear_pointer(&run->links, g_ptr_array_unref);
 	if (roller)
 		virtual_roller_unref(roller);

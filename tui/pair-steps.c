@@ -102,8 +102,10 @@ void pair_info_read_cancel(struct pair_info_read *r)
 	if (r->idle)
 		g_source_remove(r->idle);
 	link_set_handler(r->link, NULL, NULL);
-	if (link_is_connected(r->link))
-		link_close(r->link);
+	/* Closed here, not at the last unref: a caller that keeps a
+	 * reference (to wait for the disconnection, cmd-bluez.h) must not
+	 * keep the roller connected, nor a Connect() still running. */
+	link_close(r->link);
 	link_unref(r->link);
 	g_free(r->name);
 	g_clear_error(&r->error);

@@ -29,11 +29,14 @@ typedef void (*pair_info_func)(const struct dp_info *info, const char *name,
 			       const GError *error, void *user_data);
 
 /* Waits for @link (just made, not connected yet) to connect and report
- * INFO, then closes it; func runs once, from the main loop, unless
- * pair_info_read_cancel() comes first.  A reference to @link is taken. */
+ * INFO, then closes it (link_close, whatever its state) before func runs;
+ * func runs once, from the main loop, unless pair_info_read_cancel()
+ * comes first.  A reference to @link is taken.  A program that leaves
+ * right after keeps its own reference and waits for BlueZ to drop the
+ * link (cmd_bluez_let_go); one that goes on running need not. */
 struct pair_info_read *pair_info_read_start(struct link *link, guint timeout_ms,
 					    pair_info_func func, void *user_data);
-/* Stops waiting and closes the link; func is not called. */
+/* Stops waiting and closes the link (link_close); func is not called. */
 void pair_info_read_cancel(struct pair_info_read *r);
 
 /* Whether @name may name a roller (1..64 bytes of UTF-8, no control

@@ -22,6 +22,9 @@
 #define CALL_MS 25000
 #define POLL_MS 250
 #define STOP_MS 3000
+/* Stopping: how long to wait for the connected hosts to go (bluetoothd
+ * disconnects 2 s after Device1.Disconnect). */
+#define LET_GO_MS 3000
 
 static const char introspection_xml[] =
 	"<node>"
@@ -71,6 +74,13 @@ struct ble_advert {
 	char *connected;             /* device path of the host, or NULL */
 	struct dp_adv adv;           /* as advertised now */
 	char name[DP_NAME_MAX + 1];
+
+	/* Stopping, first step: the hosts being disconnected (device
+	 * paths), until they are gone or let_go_timer ends it. */
+	GHashTable *leaving;
+	guint let_go_timer;
+	gboolean listing;            /* GetManagedObjects not answered yet */
+	GCancellable *stop_cancel;   /* cut by ble_advert_free only */
 
 	guint stop_calls, stop_timer;
 	GSourceFunc stop_done;
@@ -286,6 +296,9 @@ static const GDBusInterfaceVTable vtable = {
 
 /* ---- Hosts coming and going ---- */
 
+static void leave(struct ble_advert *ba, const char *path);
+static void host_left(struct ble_advert *ba, const char *path);
+
 static void device_changed(struct ble_advert *ba, const char *path, GVariant *props)
 {
 	g_autofree char *addr = ble_address_from_path(path);
@@ -293,7 +306,13 @@ static void device_changed(struct ble_advert *ba, const char *path, GVariant *pr
 
 	if (!addr || !g_str_has_prefix(path, ba->adapter) || path[strlen(ba->adapter)] != '/')
 		return;
-	if (g_variant_lookup(props, "Connected", "b", &flag)) {
+	if (g_variant_lookup(props, "Connected", "b", &flag) && ba->stopping) {
+		/* Nothing is attached any more: hosts are only seen out. */
+		if (flag && ba->let_go_timer)
+			leave(ba, path);
+		else if (!flag)
+			host_left(ba, path);
+	} else if (g_variant_lookup(props, "Connected", "b", &flag)) {
 		if (flag && !ba->connected) {
 			ba->connected = g_strdup(path);
 			say(ba, "connected: %s", addr);
@@ -554,6 +573,8 @@ struct ble_advert *ble_advert_start(GDBusConnection *bus, struct virtual_roller 
 	ba->ready = ready;
 	ba->user_data = user_data;
 	ba->cancel = g_cancellable_new();
+	ba->stop_cancel = g_cancellable_new();
+	ba->leaving = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	g_snprintf(ba->name, sizeof(ba->name), "DermaRoll %s", virtual_roller_serial(vr));
 	ba->node = g_dbus_node_info_new_for_xml(introspection_xml, NULL);
 	ba->adv_reg = g_dbus_connection_register_object(bus, ADV_PATH,
@@ -607,13 +628,9 @@ static void stop_call(struct ble_advert *ba, const char *path, const char *iface
 			       G_DBUS_CALL_FLAGS_NONE, STOP_MS, NULL, on_stop_reply, ba);
 }
 
-void ble_advert_stop(struct ble_advert *ba, GSourceFunc done, gpointer user_data)
+/* The second step: unregister everything and restore Pairable. */
+static void unregister_all(struct ble_advert *ba)
 {
-	ba->stopping = TRUE;
-	ba->stop_done = done;
-	ba->stop_data = user_data;
-	g_cancellable_cancel(ba->cancel);
-	g_clear_handle_id(&ba->poll, g_source_remove);
 	if (ba->gatt)
 		ble_peripheral_disconnected(ba->gatt, NULL);
 	/* Held while the calls go out, so that done runs once, from here
@@ -635,9 +652,164 @@ void ble_advert_stop(struct ble_advert *ba, GSourceFunc done, gpointer user_data
 	ba->stop_timer = g_timeout_add(STOP_MS, on_stop_timeout, ba);
 	if (--ba->stop_calls == 0) {
 		g_clear_handle_id(&ba->stop_timer, g_source_remove);
-		if (done)
-			done(user_data);
+		if (ba->stop_done)
+			ba->stop_done(ba->stop_data);
 	}
+}
+
+/* The first step is over: every host left, or LET_GO_MS passed. */
+static void let_go_end(struct ble_advert *ba)
+{
+	guint n = g_hash_table_size(ba->leaving);
+
+	g_clear_handle_id(&ba->let_go_timer, g_source_remove);
+	if (n)
+		say(ba, "stopping: %u host%s still connected after %u ms, unregistering anyway",
+		    n, n == 1 ? "" : "s", LET_GO_MS);
+	else
+		say(ba, "stopping: no host connected, unregistering");
+	g_hash_table_remove_all(ba->leaving);
+	unregister_all(ba);
+}
+
+static void let_go_check(struct ble_advert *ba)
+{
+	if (ba->let_go_timer && !ba->listing && g_hash_table_size(ba->leaving) == 0)
+		let_go_end(ba);
+}
+
+static gboolean on_let_go_timeout(gpointer data)
+{
+	struct ble_advert *ba = data;
+
+	ba->let_go_timer = 0;
+	let_go_end(ba);
+	return G_SOURCE_REMOVE;
+}
+
+static void host_left(struct ble_advert *ba, const char *path)
+{
+	g_autofree char *addr = ble_address_from_path(path);
+	gboolean attached = g_strcmp0(path, ba->connected) == 0;
+
+	if (attached) {
+		if (ba->gatt)
+			ble_peripheral_disconnected(ba->gatt, path);
+		g_clear_pointer(&ba->connected, g_free);
+	}
+	if (g_hash_table_remove(ba->leaving, path) || attached)
+		say(ba, "disconnected: %s", addr ? addr : path);
+	let_go_check(ba);
+}
+
+struct leave_call {
+	struct ble_advert *ba;
+	char *path;
+};
+
+/* bluetoothd answers Disconnect() once the link is down, or NotConnected:
+ * either way the host is gone.  On any other error the Connected signal
+ * or the let-go timer decides.  The call is cancelled by ble_advert_free,
+ * and a cancelled call reports CANCELLED whatever came back, so ba is
+ * alive past that check. */
+static void on_leave_reply(GObject *src, GAsyncResult *res, gpointer data)
+{
+	struct leave_call *lc = data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r = g_dbus_connection_call_finish(G_DBUS_CONNECTION(src), res,
+							      &error);
+	g_autofree char *remote = error ? g_dbus_error_get_remote_error(error) : NULL;
+
+	if (r || g_strcmp0(remote, "org.bluez.Error.NotConnected") == 0)
+		host_left(lc->ba, lc->path);
+	else if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+		g_printerr("roller-sim: could not disconnect %s: %s\n", lc->path,
+			   error->message);
+	g_free(lc->path);
+	g_free(lc);
+}
+
+static void leave(struct ble_advert *ba, const char *path)
+{
+	g_autofree char *addr = ble_address_from_path(path);
+	struct leave_call *lc;
+
+	if (g_hash_table_contains(ba->leaving, path))
+		return;
+	g_hash_table_add(ba->leaving, g_strdup(path));
+	say(ba, "stopping: disconnecting %s", addr ? addr : path);
+	lc = g_new0(struct leave_call, 1);
+	lc->ba = ba;
+	lc->path = g_strdup(path);
+	g_dbus_connection_call(ba->bus, BLUEZ, path, DEVICE_IFACE, "Disconnect", NULL, NULL,
+			       G_DBUS_CALL_FLAGS_NONE, CALL_MS, ba->stop_cancel,
+			       on_leave_reply, lc);
+}
+
+/* Every device of our adapter that bluetoothd says is connected. */
+static void on_stop_objects(GObject *src, GAsyncResult *res, gpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) r = g_dbus_connection_call_finish(G_DBUS_CONNECTION(src), res,
+							      &error);
+	g_autoptr(GVariant) objects = NULL;
+	struct ble_advert *ba = data;
+	GVariantIter iter;
+	const char *path;
+	GVariant *ifaces;
+
+	/* Cancelled only by ble_advert_free: ba is gone. */
+	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+		return;
+	ba->listing = FALSE;
+	if (!r) {
+		g_printerr("roller-sim: cannot list the connected hosts: %s\n", error->message);
+		let_go_check(ba);
+		return;
+	}
+	objects = g_variant_get_child_value(r, 0);
+	g_variant_iter_init(&iter, objects);
+	while (g_variant_iter_next(&iter, "{&o@a{sa{sv}}}", &path, &ifaces)) {
+		g_autoptr(GVariant) dev = g_variant_lookup_value(ifaces, DEVICE_IFACE,
+								 G_VARIANT_TYPE_VARDICT);
+		gboolean connected = FALSE;
+
+		if (dev && g_str_has_prefix(path, ba->adapter) &&
+		    path[strlen(ba->adapter)] == '/' &&
+		    g_variant_lookup(dev, "Connected", "b", &connected) && connected)
+			leave(ba, path);
+		g_variant_unref(ifaces);
+	}
+	let_go_check(ba);
+}
+
+/* bluetoothd 5.66 can crash when a GATT application goes away
+ * (unregistered, or its process ends) under a connected client that is
+ * streaming (tests/ble/README.md).  So the hosts connected to our adapter
+ * go first, each with Device1.Disconnect: only our own connections end,
+ * as when a roller switches off, while powering the adapter off and on
+ * would also cut whatever else uses it and undo its state (advertising,
+ * Pairable) under other programs.  The roller keeps streaming until its
+ * host is gone, as a real one would until its radio stops. */
+void ble_advert_stop(struct ble_advert *ba, GSourceFunc done, gpointer user_data)
+{
+	if (ba->stopping)
+		return;
+	ba->stopping = TRUE;
+	ba->stop_done = done;
+	ba->stop_data = user_data;
+	g_cancellable_cancel(ba->cancel);
+	g_clear_handle_id(&ba->poll, g_source_remove);
+	if (!ba->adapter || !ba->app_registered) {
+		unregister_all(ba);
+		return;
+	}
+	ba->listing = TRUE;
+	ba->let_go_timer = g_timeout_add(LET_GO_MS, on_let_go_timeout, ba);
+	g_dbus_connection_call(ba->bus, BLUEZ, "/", "org.freedesktop.DBus.ObjectManager",
+			       "GetManagedObjects", NULL, G_VARIANT_TYPE("(a{oa{sa{sv}}})"),
+			       G_DBUS_CALL_FLAGS_NONE, LET_GO_MS, ba->stop_cancel,
+			       on_stop_objects, ba);
 }
 
 void ble_advert_free(struct ble_advert *ba)
@@ -645,8 +817,10 @@ void ble_advert_free(struct ble_advert *ba)
 	if (!ba)
 		return;
 	g_cancellable_cancel(ba->cancel);
+	g_cancellable_cancel(ba->stop_cancel);
 	g_clear_handle_id(&ba->poll, g_source_remove);
 	g_clear_handle_id(&ba->stop_timer, g_source_remove);
+	g_clear_handle_id(&ba->let_go_timer, g_source_remove);
 	if (ba->sig_props)
 		g_dbus_connection_signal_unsubscribe(ba->bus, ba->sig_props);
 	if (ba->sig_added)
@@ -658,6 +832,8 @@ void ble_advert_free(struct ble_advert *ba)
 		g_dbus_connection_unregister_object(ba->bus, ba->agent_reg);
 	g_dbus_node_info_unref(ba->node);
 	g_object_unref(ba->cancel);
+	g_object_unref(ba->stop_cancel);
+	g_hash_table_unref(ba->leaving);
 	virtual_roller_unref(ba->vr);
 	g_object_unref(ba->bus);
 	g_free(ba->adapter);

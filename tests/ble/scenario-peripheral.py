@@ -23,6 +23,12 @@ subscriptions left on.  bluetoothd keeps a bonded client's CCCs across
 connections and does not call StartNotify on roller-sim again when the
 host writes the same value: roller-sim must keep them itself.
 
+Then roller-sim is stopped with SIGTERM while that host is connected and
+streaming: it must disconnect the host (Device1.Disconnect) before it
+unregisters its GATT application, under which bluetoothd 5.66 crashes,
+exit 0, and leave bluetoothd running (the same bus name still answers,
+with both adapters and the host's bond).
+
 Arguments: none; DERMAROLL_BUILD names the build folder, the source folder
 is the one this file is in.
 """
@@ -66,6 +72,11 @@ T_MODE = 10          # roller-sim polls its pairing mode every second or so
 T_RESPONSE = 10      # a RESPONSE indication after its COMMAND write
 T_VISIT = 2          # STREAM notifications counted on each visit
 RECONNECTS = 3
+# SIGTERM under a streaming host: roller-sim waits at most 3 s for the
+# host to go (bluetoothd disconnects 2 s after Disconnect()), then up to
+# 3 s for its unregistrations.
+T_SIGTERM_GONE = 10
+T_SIGTERM_EXIT = 10
 
 
 def start_sim(tag, *extra, state_tag=None, fresh=True):
@@ -138,7 +149,7 @@ def stop_sim(proc):
         raise sp.StepFailed("roller-sim did not stop on SIGTERM within 10 s")
 
 
-def visit(host, roller):
+def visit(host, roller, leave=None):
     """One visit of the bonded host, as one dermaroll process makes it: a
     D-Bus connection of its own; Connect(); INFO read (the link encrypts
     with the bond's key); StartNotify on CONTROL and STREAM, which makes
@@ -146,8 +157,9 @@ def visit(host, roller):
     bluetoothd already holds for this bonded client; two IDENTIFY
     commands, each answered by a RESPONSE indication (the second is
     refused with 0xFE unless the first was confirmed); STREAM
-    notifications; Disconnect() with both subscriptions left on, then the
-    connection closes.  Returns a summary."""
+    notifications; Disconnect() with both subscriptions left on (or
+    LEAVE(props, frames) in its place, still streaming: its summary joins
+    the visit's), then the connection closes.  Returns a summary."""
     bus = dbus.bus.BusConnection(dbus.bus.BUS_SYSTEM)
     try:
         path = host.device(roller.address)[0]
@@ -200,11 +212,14 @@ def visit(host, roller):
             raise sp.StepFailed("%d STREAM notifications in %d s" % (counted, T_VISIT))
         if any(f[3] != 0x02 for f in frames):  # DP_FRAME_STREAM
             raise sp.StepFailed("a STREAM notification that is not a STREAM frame")
+        summary = "connect %.2f s, RESPONSE after %s s, %d STREAM in %d s" % (
+            took_connect, " and ".join("%.2f" % w for w in waits), counted, T_VISIT)
+        if leave:
+            return summary + "; " + leave(props, frames)
         sp.call(dev.Disconnect)
         sp.wait_until(T_CONNECT, "the disconnection",
                       lambda: not bool(props.Get(sp.DEVICE, "Connected")))
-        return "connect %.2f s, RESPONSE after %s s, %d STREAM in %d s" % (
-            took_connect, " and ".join("%.2f" % w for w in waits), counted, T_VISIT)
+        return summary
     finally:
         bus.close()
 
@@ -354,10 +369,62 @@ def main():
             raise sp.StepFailed("the restarted roller-sim is not %s" % SERIAL)
         return "ready in %.2f s; %s" % (took, visit(host, roller))
 
+    def sigterm_streaming():
+        # bluetoothd 5.66 aborts when a GATT application goes away under a
+        # connected client that is streaming, even on SIGTERM: roller-sim
+        # disconnects its host first, then unregisters.
+        owner = host.bus.get_name_owner(sp.BLUEZ)
+        log = "a-restarted"
+
+        def leave(props, frames):
+            proc = state.pop("sim")
+            before = len(frames)
+            t = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
+            sp.wait_until(T_SIGTERM_GONE, "the host to see roller-sim disconnect it",
+                          lambda: not bool(props.Get(sp.DEVICE, "Connected")))
+            gone = time.monotonic() - t
+            streamed = len(frames) - before
+            try:
+                status = proc.wait(T_SIGTERM_EXIT)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                raise sp.StepFailed("roller-sim did not stop on SIGTERM within %d s"
+                                    % T_SIGTERM_EXIT)
+            ended = time.monotonic() - t
+            if status != 0:
+                raise sp.StepFailed("roller-sim exited with %d on SIGTERM" % status)
+            text = sim_log(log)
+            order = ["[ble] stopping: disconnecting %s" % host.address,
+                     "[ble] disconnected: %s" % host.address,
+                     "[ble] stopping: no host connected, unregistering",
+                     "roller-sim: stopping:"]
+            at = [text.rfind(line) for line in order]
+            if min(at) < 0 or at != sorted(at):
+                raise sp.StepFailed("roller-sim's log does not show %s in that order"
+                                    % " / ".join(order))
+            return ("SIGTERM: the host saw the disconnection after %.2f s (%d STREAM "
+                    "frames meanwhile), roller-sim exited 0 after %.2f s"
+                    % (gone, streamed, ended))
+        summary = visit(host, roller, leave)
+        # A crash shows a moment after the application went away: give
+        # it one, then bluetoothd must still answer under its old name.
+        sp.pump(1)
+        if host.bus.get_name_owner(sp.BLUEZ) != owner:
+            raise sp.StepFailed("org.bluez changed hands: bluetoothd restarted")
+        names = {str(p).rsplit("/", 1)[-1] for p, v in host.objects().items()
+                 if sp.ADAPTER in v}
+        if not {"hci0", "hci1"} <= names:
+            raise sp.StepFailed("bluetoothd lists the adapters %s" % sorted(names))
+        found = host.device_of(roller.address)
+        if not found or not bool(found[1].get("Bonded")) or bool(found[1].get("Connected")):
+            raise sp.StepFailed("hci0 does not hold the roller bonded and disconnected")
+        return "%s; bluetoothd still answers as %s with hci0, hci1 and the bond" % (
+            summary, owner)
+
     def cli_refuse():
-        path, dev, props = host.device(roller.address)
-        sp.call(dev.Disconnect)
-        stop_sim(state.pop("sim"))
+        if "sim" in state:
+            stop_sim(state.pop("sim"))
         forget_both(host, roller)
         state["sim"], state["log"] = start_sim("b")
         # dermaroll looks for the pairing flag for all of --seconds before
@@ -420,6 +487,8 @@ def main():
          reconnects),
         ("roller-sim restarted on the same --state: the bonded host reconnects",
          restarted),
+        ("SIGTERM under a streaming host: roller-sim disconnects it, then unregisters; "
+         "bluetoothd survives", sigterm_streaming),
         ("dermaroll pair exits 1 for a roller-sim outside pairing mode", cli_refuse),
         ("roller-sim without pairing mode refuses a raw Pair()", refuse),
         ("clean-up", cleanup),

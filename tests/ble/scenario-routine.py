@@ -8,7 +8,8 @@ Everything goes through the programs a user runs, over the real bluetoothd:
 
 1. roller-sim --ble --adapter hci1 --pairing, with passes rolled while no
    host was there (--prefill) waiting in its offline log;
-2. `dermaroll pair` pairs it, and the history records its address;
+2. `dermaroll pair` pairs it (its INFO read takes the default path,
+   AcquireNotify), and the history records its address;
 3. `dermaroll session --roller` runs a routine with AcquireNotify forced
    (DERMAROLL_BLUEZ_NOTIFY=acquire): streamed, stored, and the offline log
    synced into the history once;
@@ -27,11 +28,13 @@ Every step checks the history itself (sqlite3): each pass once, no seq
 missing.  The notification counts per path are printed.  One roller-sim
 serves the pairing and the sessions up to the drop, so each session is a
 bonded host's reconnection to the same GATT application.  After every
-dermaroll the roller must be disconnected within T_LET_GO (dermaroll
-closes the link and waits for bluetoothd to drop it), and roller-sim is
-stopped only with no host connected: bluetoothd 5.66 crashes when a GATT
-application goes away under a connected client (see drop()).  Helpers
-come from scenario-pair.py.
+dermaroll, `pair` included, the roller must be disconnected within
+T_LET_GO (dermaroll closes the link and waits for bluetoothd to drop it:
+bluetoothd 5.66 crashes when the owner of an AcquireNotify socket leaves
+the bus first).  roller-sim disconnects its host itself on SIGTERM
+before it unregisters (scenario-peripheral.py checks that); here it is
+stopped with no host connected anyway (see drop()).  Helpers come from
+scenario-pair.py.
 """
 import os
 import re
@@ -72,6 +75,8 @@ T_PAIR = 120
 T_SESSION = 150
 T_DROP_SEEN = 60
 T_LET_GO = 10
+# A dermaroll that waited for the disconnection leaves none to wait for.
+T_WAITED = 0.5
 
 CHECKLIST = """[checklist]
 skin = no
@@ -222,15 +227,14 @@ def main():
             roller.address, time.monotonic() - t, PREFILL)
 
     def pair():
-        # StartNotify for the pairing's INFO read: `dermaroll pair` exits
-        # right after it, and bluetoothd 5.66 can crash (use after free in
-        # gatt-client.c sock_hup, fixed upstream in 2026) when the owner
-        # of an AcquireNotify socket leaves the bus before bluetoothd has
-        # seen the socket close.  `dermaroll session` waits for the link
-        # to go down before it exits, so the sessions use both paths.
+        # The default notification path (AcquireNotify) for the INFO
+        # read: bluetoothd 5.66 can crash (use after free in gatt-client.c
+        # sock_hup) when the owner of an AcquireNotify socket leaves the
+        # bus before bluetoothd has seen the socket close, so `dermaroll
+        # pair`, like `dermaroll session`, waits for the link to go down
+        # before it exits; let_go() checks that it did.
         p, took = dermaroll("pair", ["pair", roller.address, "--adapter", "hci0", "--yes",
-                                     "--seconds", "30", "--database", DB], T_PAIR,
-                            notify="start")
+                                     "--seconds", "30", "--database", DB], T_PAIR)
         if "Paired with the roller" not in p.stdout:
             raise sp.StepFailed("no 'Paired with the roller' line")
         db = sqlite3.connect("file:%s?mode=ro" % DB, uri=True)
@@ -238,7 +242,14 @@ def main():
         db.close()
         if row != [("DR-SIM-0001", roller.address.upper())]:
             raise sp.StepFailed("rollers in the history: %r" % row)
-        return "paired in %.1f s; the history has DR-SIM-0001 at %s" % (took, roller.address)
+        # bluetoothd drops the link 2 s after Disconnect(): still
+        # connected when dermaroll pair has ended means it did not wait.
+        let_go()
+        if state["let_go"][-1] > T_WAITED:
+            raise sp.StepFailed("the roller was still connected when dermaroll pair ended "
+                                "(disconnected %.1f s later)" % state["let_go"][-1])
+        return "paired in %.1f s; the history has DR-SIM-0001 at %s; disconnected %.1f s " \
+            "after dermaroll pair ended" % (took, roller.address, state["let_go"][-1])
 
     def let_go():
         # dermaroll asks BlueZ to disconnect on its way out (link_close);
@@ -303,12 +314,14 @@ def main():
                 raise sp.StepFailed("the session ended before the drop")
             before = history()[0]
             # The roller's radio goes first (hci1 powered off: the link
-            # drops as when a roller is switched off), then roller-sim
-            # stops with SIGTERM.  bluetoothd 5.66 aborts (libdbus:
-            # "dbus_message_new_method_call() ... destination" assertion)
-            # when a GATT application goes away, even on SIGTERM, while a
-            # client is connected to it and streaming, and when roller-sim
-            # is SIGKILLed mid-session: neither is a link drop.
+            # drops as when a roller is switched off or goes out of
+            # reach), then roller-sim stops with SIGTERM.  A SIGTERM alone
+            # would disconnect the host cleanly first (roller-sim does
+            # that because bluetoothd 5.66 aborts, libdbus's
+            # "dbus_message_new_method_call() ... destination" assertion,
+            # when a GATT application goes away under a streaming client;
+            # scenario-peripheral.py checks it), which is no drop.  Nor is
+            # a SIGKILL mid-session, which crashes that bluetoothd.
             sp.call(roller.props.Set, sp.ADAPTER, "Powered", dbus.Boolean(False))
             killed = time.monotonic()
             dev = host.device_of(roller.address)
