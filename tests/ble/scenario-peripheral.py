@@ -36,15 +36,10 @@ enable, and Linux 6.1 can drop that one report (tests/ble/README.md).
 Arguments: none; DERMAROLL_BUILD names the build folder, the source folder
 is the one this file is in.
 """
-import contextlib
-import ctypes
 import os
-import select
 import signal
-import struct
 import subprocess
 import sys
-import threading
 import time
 
 import dbus
@@ -86,8 +81,6 @@ RECONNECTS = 3
 # 3 s for its unregistrations.
 T_SIGTERM_GONE = 10
 T_SIGTERM_EXIT = 10
-# The advertising interval the virtual controllers lack (advertising() below).
-ADV_REPEAT_S = 1.0
 
 
 def start_sim(tag, *extra, state_tag=None, fresh=True):
@@ -141,91 +134,6 @@ def dermaroll(args, want_status):
         raise sp.StepFailed("dermaroll %s exited with %d, want %d"
                             % (args[0], p.returncode, want_status))
     return p
-
-
-class AdvertisingRepeater:
-    """Stands in for the advertising interval of a real radio, while hci0
-    looks for hci1.
-
-    btvirt reports an advertiser once per scan enable or advertising
-    enable, and now and then Linux 6.1 drops that report (traced with the
-    HCI monitor channel: LE Advertising Reports reached hci0 in discovery
-    windows after which bluetoothd got no Device Found), most likely
-    because it follows the scan enable within a millisecond or two, before
-    the discovery is in its "finding" state.  A
-    discovery then only has the next window, 10.24 s later, and a 20 or
-    30 s search can miss the roller altogether, as `dermaroll pair`
-    did in 3 of 7 runs.  A real roller advertises every interval, so a
-    lost report costs it one interval.
-
-    So every ADV_REPEAT_S this turns hci1's advertising off and at once on
-    again with raw HCI commands (LE Set Advertising Enable), which makes
-    btvirt report the advertisement to hci0 again; the kernel follows both
-    command completions, so its state ends as it began.  It does so only
-    when hci1 is advertising: when it is not (a host is connected, or
-    roller-sim withdrew its advertisement), the first command is refused
-    (Command Disallowed) and the second is not sent."""
-
-    def __init__(self, index):
-        self.index = index
-        self.stop = threading.Event()
-        self.repeats = 0
-        self.error = None
-        self.thread = threading.Thread(target=self.run, daemon=True)
-
-    def command(self, fd, enable):
-        """LE Set Advertising Enable; returns its status."""
-        os.write(fd, bytes([0x01, 0x0a, 0x20, 0x01, enable]))
-        limit = time.monotonic() + 2
-        while time.monotonic() < limit:
-            ready, _, _ = select.select([fd], [], [], 0.2)
-            if not ready:
-                continue
-            ev = os.read(fd, 260)
-            # Command Complete for opcode 0x200a: 04 0e 04 ncmd 0a 20 status
-            if len(ev) >= 7 and ev[:2] == b"\x04\x0e" and ev[4:6] == b"\x0a\x20":
-                return ev[6]
-        raise OSError("no Command Complete for LE Set Advertising Enable")
-
-    def run(self):
-        libc = ctypes.CDLL(None, use_errno=True)
-        # AF_BLUETOOTH, SOCK_RAW, BTPROTO_HCI: this Python has no
-        # AF_BLUETOOTH of its own.
-        fd = libc.socket(31, 3, 1)
-        try:
-            if fd < 0:
-                raise OSError(ctypes.get_errno(), "HCI socket")
-            addr = struct.pack("=HHH", 31, self.index, 0)  # HCI_CHANNEL_RAW
-            if libc.bind(fd, ctypes.c_char_p(addr), len(addr)) < 0:
-                raise OSError(ctypes.get_errno(), "bind hci%d" % self.index)
-            # HCI_FILTER: events only, Command Complete (0x0e).
-            filt = struct.pack("<IIIH2x", 1 << 4, 1 << 0x0e, 0, 0)
-            if libc.setsockopt(fd, 0, 2, ctypes.c_char_p(filt), len(filt)) < 0:
-                raise OSError(ctypes.get_errno(), "HCI_FILTER")
-            while not self.stop.wait(ADV_REPEAT_S):
-                if self.command(fd, 0x00) == 0:
-                    self.command(fd, 0x01)
-                    self.repeats += 1
-        except OSError as e:
-            self.error = e
-        finally:
-            if fd >= 0:
-                os.close(fd)
-
-
-@contextlib.contextmanager
-def advertising(index=1):
-    """Repeats hci1's advertisement (AdvertisingRepeater) for the body."""
-    rep = AdvertisingRepeater(index)
-    rep.thread.start()
-    try:
-        yield rep
-    finally:
-        rep.stop.set()
-        rep.thread.join(5)
-        sp.note("hci%d's advertisement repeated %d times" % (index, rep.repeats))
-    if rep.error:
-        raise sp.StepFailed("repeating hci%d's advertisement: %s" % (index, rep.error))
 
 
 def forget_both(host, roller):
@@ -350,7 +258,7 @@ def main():
                 return None
             md = dev[1].get("ManufacturerData", {}).get(dbus.UInt16(sp.COMPANY_ID))
             return md is not None and bytes(md)
-        with advertising():
+        with sp.advertising():
             value = sp.wait_until(sp.T_DISCOVER, "ManufacturerData from roller-sim", found)
         sp.call(host.adapter.StopDiscovery)
         if not value[0] & 0x01 or value[1] != 1:
@@ -431,7 +339,7 @@ def main():
             if os.path.exists(f):
                 os.unlink(f)
         t = time.monotonic()
-        with advertising():
+        with sp.advertising():
             p = dermaroll(["pair", roller.address, "--adapter", "hci0", "--yes",
                            "--seconds", "30", "--database", DB], 0)
         took = time.monotonic() - t
@@ -528,7 +436,7 @@ def main():
         # dermaroll looks for the pairing flag for all of --seconds before
         # it gives up; with the advertisement repeated every second, a
         # report the kernel drops costs a second, not a 10.24 s window.
-        with advertising():
+        with sp.advertising():
             p = dermaroll(["pair", roller.address, "--adapter", "hci0", "--yes",
                            "--seconds", "20", "--database", DB], 1)
         lines = [line for line in p.stderr.splitlines() if "not in pairing mode" in line]
@@ -549,7 +457,7 @@ def main():
             "Transport": "le", "UUIDs": dbus.Array([sp.SERVICE_UUID], signature="s")})
         sp.call(host.adapter.StartDiscovery)
         try:
-            with advertising():
+            with sp.advertising():
                 sp.wait_until(sp.T_DISCOVER, "roller-sim without pairing mode",
                               lambda: host.device_of(roller.address))
         finally:

@@ -233,8 +233,10 @@ def main():
         # bus before bluetoothd has seen the socket close, so `dermaroll
         # pair`, like `dermaroll session`, waits for the link to go down
         # before it exits; let_go() checks that it did.
-        p, took = dermaroll("pair", ["pair", roller.address, "--adapter", "hci0", "--yes",
-                                     "--seconds", "30", "--database", DB], T_PAIR)
+        with sp.advertising():
+            p, took = dermaroll("pair", ["pair", roller.address, "--adapter", "hci0",
+                                         "--yes", "--seconds", "30", "--database", DB],
+                                T_PAIR)
         if "Paired with the roller" not in p.stdout:
             raise sp.StepFailed("no 'Paired with the roller' line")
         db = sqlite3.connect("file:%s?mode=ro" % DB, uri=True)
