@@ -611,11 +611,23 @@ struct policy *policy_load(const char *path, GError **error)
 char *policy_default_path(void)
 {
 	const char *dir = g_getenv(POLICY_DATA_DIR_ENV);
+	char *installed, *source;
 
-	if (!dir || !*dir)
-		dir = DERMAROLL_DATADIR;
+	if (dir && *dir)
+		return g_build_filename(dir, POLICY_TABLE_FILE, NULL);
 
-	return g_build_filename(dir, POLICY_TABLE_FILE, NULL);
+	/* A build that was never installed (make demo, build/tui/dermaroll)
+	 * reads the table in its source tree; an installed one never does. */
+	installed = g_build_filename(DERMAROLL_DATADIR, POLICY_TABLE_FILE, NULL);
+	if (g_file_test(installed, G_FILE_TEST_EXISTS))
+		return installed;
+	source = g_build_filename(DERMAROLL_SOURCE_DATADIR, POLICY_TABLE_FILE, NULL);
+	if (g_file_test(source, G_FILE_TEST_EXISTS)) {
+		g_free(installed);
+		return source;
+	}
+	g_free(source);
+	return installed;
 }
 
 struct policy *policy_load_default(GError **error)

@@ -60,7 +60,8 @@ enum policy_error {
 /* ---- Loading the table ---- */
 
 /* $DERMAROLL_DATA_DIR/safety-limits.conf when that variable is set and not
- * empty, else the installed $datadir/dermaroll/safety-limits.conf. */
+ * empty, else the installed $datadir/dermaroll/safety-limits.conf, else,
+ * when nothing is installed, the source tree's data/safety-limits.conf. */
 char *policy_default_path(void);
 
 struct policy *policy_load(const char *path, GError **error);
