@@ -6,13 +6,13 @@
  * the roller through org.dermaroll.Mock and checks what the link reports,
  * sentence for sentence.
  */
-#include <signal.h>
 #include <string.h>
 
 #include <gio/gio.h>
 
 #include "bluez.h"
 #include "dp/codec.h"
+#include "mock-client.h"
 #include "link.h"
 
 #define ADDRESS "AA:BB:CC:DD:EE:01"
@@ -101,80 +101,28 @@ static void on_answer(struct link *link, const struct dp_response *rsp, const GE
 
 /* ---- the main loop ---- */
 
-static gboolean tick(gpointer data)
-{
-	return G_SOURCE_CONTINUE;
-}
-
 /* Runs the main loop until cond holds; the ticker wakes it up. */
-#define WAIT_UNTIL(cond) do {							\
-	gint64 end_ = g_get_monotonic_time() + WAIT_S * G_USEC_PER_SEC;		\
-	while (!(cond)) {							\
-		g_assert_cmpint(g_get_monotonic_time(), <, end_);		\
-		g_main_context_iteration(NULL, TRUE);				\
-	}									\
-} while (0)
-
-static void spin(void)
-{
-	for (int i = 0; i < 20; i++)
-		while (g_main_context_iteration(NULL, FALSE))
-			;
-}
+#define WAIT_UNTIL(cond) MOCK_WAIT_UNTIL(WAIT_S, cond)
 
 /* ---- the mock ---- */
-
-static char *info_hex(void)
-{
-	struct dp_info info = {
-		.needle_um = 500, .head_uses = 3, .force_scale_pm = 1000,
-		.ticks_per_10mm = 40, .warn_force_cn = 500, .clock_ms = 123456,
-	};
-	uint8_t buf[DP_MAX_FRAME];
-	size_t len;
-	GString *hex = g_string_new(NULL);
-
-	strcpy(info.firmware, "1.0.0");
-	strcpy(info.serial, "DR-TEST-0001");
-	strcpy(info.head_serial, "H-7");
-	g_assert_cmpint(dp_info_encode(&info, buf, sizeof(buf), &len), ==, DP_OK);
-	for (size_t i = 0; i < len; i++)
-		g_string_append_printf(hex, "%02x", buf[i]);
-	return g_string_free(hex, FALSE);
-}
 
 /* Starts mock-bluez.py with args (NULL-terminated) and waits for READY. */
 static void start_mock(struct fixture *f, const char *const *args)
 {
-	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GDataInputStream) out = NULL;
-	g_autofree char *line = NULL;
+	g_autofree char *info = mock_info_hex("DR-TEST-0001", 500, 3, "H-7");
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
 
-	g_ptr_array_add(argv, g_strdup("/usr/bin/python3"));
-	g_ptr_array_add(argv, g_strdup(g_getenv("MOCK_BLUEZ")));
-	g_ptr_array_add(argv, g_strdup("--info"));
-	g_ptr_array_add(argv, info_hex());
+	g_ptr_array_add(argv, "--info");
+	g_ptr_array_add(argv, info);
 	for (; args && *args; args++)
-		g_ptr_array_add(argv, g_strdup(*args));
+		g_ptr_array_add(argv, (char *)*args);
 	g_ptr_array_add(argv, NULL);
-	f->mock = g_subprocess_newv((const char *const *)argv->pdata,
-				    G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
-	g_assert_no_error(error);
-	/* A blocking read is fine here: the mock needs nothing from us. */
-	out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(f->mock));
-	line = g_data_input_stream_read_line(out, NULL, NULL, &error);
-	g_assert_no_error(error);
-	g_assert_cmpstr(line, ==, "READY");
+	f->mock = mock_bluez_start((const char *const *)argv->pdata);
 }
 
 static void stop_mock(struct fixture *f)
 {
-	if (!f->mock)
-		return;
-	g_subprocess_send_signal(f->mock, SIGKILL);
-	g_subprocess_wait(f->mock, NULL, NULL);
-	g_clear_object(&f->mock);
+	mock_bluez_stop(&f->mock);
 }
 
 static GVariant *mock_call(struct fixture *f, const char *method, GVariant *params)
@@ -283,7 +231,7 @@ static void fixture_setup(struct fixture *f, gconstpointer data)
 		G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
 		G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL, NULL, &error);
 	g_assert_no_error(error);
-	f->ticker = g_timeout_add(20, tick, NULL);
+	f->ticker = mock_ticker_start();
 	f->method_sub = g_dbus_connection_signal_subscribe(f->bus, NULL,
 		"org.freedesktop.DBus.Mock", "MethodCalled", DEVICE_PATH, NULL,
 		G_DBUS_SIGNAL_FLAGS_NONE, on_method_called, f, NULL);
@@ -295,7 +243,7 @@ static void fixture_teardown(struct fixture *f, gconstpointer data)
 		link_set_handler(f->link, NULL, NULL);
 		link_unref(f->link);
 	}
-	spin();
+	mock_spin();
 	stop_mock(f);
 	g_dbus_connection_signal_unsubscribe(f->bus, f->method_sub);
 	g_source_remove(f->ticker);
@@ -303,7 +251,7 @@ static void fixture_teardown(struct fixture *f, gconstpointer data)
 	g_clear_object(&f->bus);
 	g_clear_error(&f->error);
 	g_clear_error(&f->command_error);
-	spin();
+	mock_spin();
 }
 
 static void connect_link(struct fixture *f, const char *adapter, const char *address)

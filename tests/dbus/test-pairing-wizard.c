@@ -7,12 +7,12 @@
  * finds them, pairing with the agent's question, and INFO read over the
  * bond.
  */
-#include <signal.h>
 #include <string.h>
 
 #include <gio/gio.h>
 
 #include "dp/codec.h"
+#include "mock-client.h"
 #include "pairing.h"
 
 #define ADDRESS "AA:BB:CC:DD:EE:01"
@@ -36,57 +36,16 @@ struct fixture {
 	struct dp_info info;
 };
 
-static gboolean tick(gpointer data)
-{
-	return G_SOURCE_CONTINUE;
-}
-
-#define WAIT_UNTIL(cond) do {							\
-	gint64 end_ = g_get_monotonic_time() + WAIT_S * G_USEC_PER_SEC;		\
-	while (!(cond)) {							\
-		g_assert_cmpint(g_get_monotonic_time(), <, end_);		\
-		g_main_context_iteration(NULL, TRUE);				\
-	}									\
-} while (0)
+#define WAIT_UNTIL(cond) MOCK_WAIT_UNTIL(WAIT_S, cond)
 
 static char *info_hex(void)
 {
-	struct dp_info info = {
-		.needle_um = 750, .head_uses = 4, .force_scale_pm = 1000,
-		.ticks_per_10mm = 40, .warn_force_cn = 500, .clock_ms = 123456,
-	};
-	uint8_t buf[DP_MAX_FRAME];
-	size_t len;
-	GString *hex = g_string_new(NULL);
-
-	strcpy(info.firmware, "1.0.0");
-	strcpy(info.serial, "DR-WIZ-0001");
-	strcpy(info.head_serial, "H-9");
-	g_assert_cmpint(dp_info_encode(&info, buf, sizeof(buf), &len), ==, DP_OK);
-	for (size_t i = 0; i < len; i++)
-		g_string_append_printf(hex, "%02x", buf[i]);
-	return g_string_free(hex, FALSE);
+	return mock_info_hex("DR-WIZ-0001", 750, 4, "H-9");
 }
 
 static void start_mock(struct fixture *f, const char *const *args)
 {
-	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GDataInputStream) out = NULL;
-	g_autofree char *line = NULL;
-
-	g_ptr_array_add(argv, g_strdup("/usr/bin/python3"));
-	g_ptr_array_add(argv, g_strdup(g_getenv("MOCK_BLUEZ")));
-	for (; args && *args; args++)
-		g_ptr_array_add(argv, g_strdup(*args));
-	g_ptr_array_add(argv, NULL);
-	f->mock = g_subprocess_newv((const char *const *)argv->pdata,
-				    G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
-	g_assert_no_error(error);
-	out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(f->mock));
-	line = g_data_input_stream_read_line(out, NULL, NULL, &error);
-	g_assert_no_error(error);
-	g_assert_cmpstr(line, ==, "READY");
+	f->mock = mock_bluez_start(args);
 }
 
 static void on_event(struct pairing *p, const struct pairing_event *ev, void *data)
@@ -126,7 +85,7 @@ static void on_event(struct pairing *p, const struct pairing_event *ev, void *da
 
 static void fixture_setup(struct fixture *f, gconstpointer data)
 {
-	f->ticker = g_timeout_add(20, tick, NULL);
+	f->ticker = mock_ticker_start();
 	f->p = pairing_bluez_new();
 	pairing_set_func(f->p, on_event, f);
 }
@@ -137,11 +96,7 @@ static void fixture_teardown(struct fixture *f, gconstpointer data)
 	for (int i = 0; i < 20; i++)
 		while (g_main_context_iteration(NULL, FALSE))
 			;
-	if (f->mock) {
-		g_subprocess_send_signal(f->mock, SIGKILL);
-		g_subprocess_wait(f->mock, NULL, NULL);
-		g_clear_object(&f->mock);
-	}
+	mock_bluez_stop(&f->mock);
 	g_source_remove(f->ticker);
 	g_free(f->message);
 }

@@ -6,10 +6,11 @@
  * appear once discovery starts, and calls our agent from Pair() when told
  * to, the way bluetoothd does.
  */
-#include <signal.h>
 #include <string.h>
 
 #include <gio/gio.h>
+
+#include "mock-client.h"
 
 #include "bluez.h"
 #include "dp/proto.h"
@@ -46,47 +47,13 @@ struct fixture {
 	GError *power_error;
 };
 
-static gboolean tick(gpointer data)
-{
-	return G_SOURCE_CONTINUE;
-}
-
-#define WAIT_UNTIL(cond) do {							\
-	gint64 end_ = g_get_monotonic_time() + WAIT_S * G_USEC_PER_SEC;		\
-	while (!(cond)) {							\
-		g_assert_cmpint(g_get_monotonic_time(), <, end_);		\
-		g_main_context_iteration(NULL, TRUE);				\
-	}									\
-} while (0)
-
-static void spin(void)
-{
-	for (int i = 0; i < 20; i++)
-		while (g_main_context_iteration(NULL, FALSE))
-			;
-}
+#define WAIT_UNTIL(cond) MOCK_WAIT_UNTIL(WAIT_S, cond)
 
 /* ---- the mock ---- */
 
 static void start_mock(struct fixture *f, const char *const *args)
 {
-	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GDataInputStream) out = NULL;
-	g_autofree char *line = NULL;
-
-	g_ptr_array_add(argv, g_strdup("/usr/bin/python3"));
-	g_ptr_array_add(argv, g_strdup(g_getenv("MOCK_BLUEZ")));
-	for (; args && *args; args++)
-		g_ptr_array_add(argv, g_strdup(*args));
-	g_ptr_array_add(argv, NULL);
-	f->mock = g_subprocess_newv((const char *const *)argv->pdata,
-				    G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
-	g_assert_no_error(error);
-	out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(f->mock));
-	line = g_data_input_stream_read_line(out, NULL, NULL, &error);
-	g_assert_no_error(error);
-	g_assert_cmpstr(line, ==, "READY");
+	f->mock = mock_bluez_start(args);
 }
 
 static GVariant *mock_call(struct fixture *f, const char *method, GVariant *params)
@@ -152,7 +119,7 @@ static void fixture_setup(struct fixture *f, gconstpointer data)
 		G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
 		G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL, NULL, &error);
 	g_assert_no_error(error);
-	f->ticker = g_timeout_add(20, tick, NULL);
+	f->ticker = mock_ticker_start();
 }
 
 /* Starts the mock (args NULL: no bluetoothd) and loads the model. */
@@ -168,20 +135,16 @@ static void fixture_teardown(struct fixture *f, gconstpointer data)
 {
 	bluez_scan_stop(f->scan);
 	bluez_pair_free(f->pair);
-	spin();
+	mock_spin();
 	bluez_unref(f->bluez);
-	if (f->mock) {
-		g_subprocess_send_signal(f->mock, SIGKILL);
-		g_subprocess_wait(f->mock, NULL, NULL);
-		g_clear_object(&f->mock);
-	}
+	mock_bluez_stop(&f->mock);
 	g_source_remove(f->ticker);
 	g_dbus_connection_close_sync(f->bus, NULL, NULL);
 	g_clear_object(&f->bus);
 	g_clear_error(&f->scan_error);
 	g_clear_error(&f->pair_error);
 	g_clear_error(&f->power_error);
-	spin();
+	mock_spin();
 }
 
 #define MOCK(...) ((const char *const[]){ __VA_ARGS__, NULL })
@@ -274,7 +237,7 @@ static void test_scan_found(struct fixture *f, gconstpointer data)
 	start_scan(f, 0);
 	assert_filter(f, 0);
 	WAIT_UNTIL(f->found == 2);
-	spin();
+	mock_spin();
 	/* Not the stranger, and not a device with our payload under the
 	 * test company ID but without our UUID (§9.1: the UUID says roller). */
 	g_assert_cmpuint(f->found, ==, 2);
@@ -300,7 +263,7 @@ static void test_scan_found(struct fixture *f, gconstpointer data)
 	do {
 		g_autoptr(GVariant) filter = NULL;
 
-		spin();
+		mock_spin();
 		filter = discovery(f, &discovering, &stops);
 	} while (discovering);
 	g_assert_cmpuint(stops, ==, 1);
@@ -327,7 +290,7 @@ static void test_scan_rssi_update(struct fixture *f, gconstpointer data)
 	/* Nothing new: no event. */
 	g_variant_unref(mock_call(f, "Advertise",
 				  g_variant_new("(ssn)", "AA:BB:CC:DD:EE:02", "0001", -41)));
-	spin();
+	mock_spin();
 	g_assert_cmpuint(f->changed, ==, 2);
 	g_assert_cmpuint(f->found, ==, 1);
 }
@@ -449,7 +412,7 @@ static void test_scan_failure(struct fixture *f, gconstpointer data)
 	g_assert_error(error, LINK_ERROR, expected->code);
 	g_assert_cmpstr(error->message, ==, expected->message);
 	if (c->mock_args && c->is_off) {
-		spin();
+		mock_spin();
 		/* Not switched on behind the user's back. */
 		g_assert_false(get_bool(f, "/org/bluez/hci0", BLUEZ_ADAPTER_IFACE, "Powered"));
 	}
